@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { log } from '@temporalio/activity';
+import type { NotifyInput, ProcessActivities, Recipients, RecordTransitionInput } from '../domain/ports';
+import { nextDeadline } from '../domain/mediation';
+import type { Db } from '../platform/db';
+import { withTransaction } from '../platform/db';
+import type { Mailer } from '../platform/mailer';
+import type { TemplateRenderer } from './templates';
+
+export interface ActivityDeps {
+  db: Db;
+  mailer: Mailer;
+  render: TemplateRenderer;
+  mailFrom: string;
+}
+
+interface Person {
+  id: string | null;
+  name: string;
+  email: string;
+}
+
+async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
+  switch (r.kind) {
+    case 'emails':
+      return r.emails.map((email) => ({ id: null, name: email, email }));
+    case 'mediators': {
+      const q = await db.query<Person>(
+        `SELECT id, name, email FROM users
+          WHERE role = 'mediator' AND level = $1 AND area = $2 AND ($3::text IS NULL OR committee = $3)
+          ORDER BY id`,
+        [r.level, r.area, r.committee ?? null],
+      );
+      return q.rows;
+    }
+    case 'supervisors': {
+      const q = await db.query<Person>(
+        `SELECT id, name, email FROM users
+          WHERE role = 'supervisor' AND ($1 = area OR $1 LIKE area || '/%') ORDER BY id`,
+        [r.area],
+      );
+      return q.rows;
+    }
+  }
+}
+
+/** Activities are built by this factory from their dependencies (one pool, one mailer, compiled templates). */
+export function createActivities(deps: ActivityDeps): ProcessActivities {
+  const { db, mailer, render, mailFrom } = deps;
+  return {
+    async recordMediation({ snapshot: c, event }: RecordTransitionInput): Promise<void> {
+      await withTransaction(db, async (q) => {
+        await q.query(
+          `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
+                              overdue, policy_version, version, snapshot, updated_at)
+           VALUES ($1, 'mediation', $2, $3, $4, $5, $6, $7, $8, $9, false, $10, $11, $12, now())
+           ON CONFLICT (id) DO UPDATE SET
+             status = EXCLUDED.status, level = EXCLUDED.level, closed_at = EXCLUDED.closed_at,
+             next_deadline = EXCLUDED.next_deadline, version = EXCLUDED.version, snapshot = EXCLUDED.snapshot,
+             updated_at = now()
+           WHERE cases.version < EXCLUDED.version`,
+          [
+            c.id, c.status, c.level, c.area, c.category, c.summary, c.openedAt,
+            c.status === 'closed' ? event.at : null, nextDeadline(c), c.policyVersion, c.version, JSON.stringify(c),
+          ],
+        );
+        await q.query(
+          `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
+           VALUES ($1, $2, 'mediation', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (id) DO NOTHING`,
+          [
+            `${c.id}:${event.seq}`, c.id, event.seq, event.at, event.actor.id, event.actor.name, event.actor.role,
+            event.action, event.from ? JSON.stringify(event.from) : null, JSON.stringify(event.to),
+            event.details ? JSON.stringify(event.details) : null,
+          ],
+        );
+      });
+    },
+
+    async notify(input: NotifyInput): Promise<{ sent: number; skipped: number }> {
+      const people = await resolveRecipients(db, input.recipients);
+      if (people.length === 0) log.warn('notice has no recipients', { key: input.key, recipients: input.recipients });
+      let sent = 0;
+      let skipped = 0;
+      for (const person of people) {
+        const { subject, text } = render(input.template, { ...input.data, recipient: person });
+        const messageId = `<${createHash('sha256').update(`${input.key}\n${person.email}`).digest('hex').slice(0, 32)}@pingan>`;
+        await db.query(
+          `INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key, recipient) DO NOTHING`,
+          [input.key, person.email, input.template, subject, text, messageId],
+        );
+        const row = await db.query<{ status: string }>('SELECT status FROM mail_outbox WHERE key = $1 AND recipient = $2', [
+          input.key,
+          person.email,
+        ]);
+        if (row.rows[0]?.status === 'sent') {
+          skipped += 1;
+          continue;
+        }
+        await mailer.send({ from: mailFrom, to: person.email, subject, text, messageId });
+        await db.query(`UPDATE mail_outbox SET status = 'sent', sent_at = now() WHERE key = $1 AND recipient = $2`, [
+          input.key,
+          person.email,
+        ]);
+        sent += 1;
+      }
+      return { sent, skipped };
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Policy } from '../domain/policy';
+import type { Db } from '../platform/db';
+import type { Logger } from '../platform/logger';
+import { createUser } from '../platform/users';
+import { actorOf, authenticate, requireRole } from './auth';
+import { badRequest, errorHandler, fromZod, notFoundHandler } from './errors';
+import { mediationRoutes } from './mediations';
+import { buildOpenApi } from './openapi';
+import { CreateUserBody } from './schemas';
+
+export interface ApiDeps {
+  client: Client;
+  db: Db;
+  policy: Policy;
+  taskQueue: string;
+  logger: Logger;
+  version: string;
+}
+
+/** The HTTP API: validate, authorise, call Temporal, answer. */
+export function createApp(deps: ApiDeps): express.Express {
+  const { client, db, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
+    const id = req.header('x-request-id') ?? randomUUID();
+    req.log = logger.child({ reqId: id });
+    res.setHeader('x-request-id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      req.log?.info(
+        { method: req.method, path: req.originalUrl, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, actor: req.actor?.id },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(express.json({ limit: '200kb' }));
+
+  app.get('/healthz', async (_req, res) => {
+    const timeout = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 3 s')), 3000))]);
+    const [temporal, database] = await Promise.all([
+      timeout(client.connection.workflowService.getSystemInfo({})).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+      timeout(db.query('SELECT 1')).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+    ]);
+    const ok = temporal === 'ok' && database === 'ok';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', temporal, database, version: deps.version });
+  });
+
+  const openapi = buildOpenApi(deps.version);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  const api = express.Router();
+  api.use(authenticate(db));
+  api.get('/users/me', (req, res) => {
+    res.json(actorOf(req));
+  });
+  api.post('/users', async (req, res) => {
+    const actor = actorOf(req);
+    requireRole(actor, ['admin'], 'creating staff members');
+    const parsed = CreateUserBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw fromZod(parsed.error, 'body');
+    const body = parsed.data;
+    if (body.role === 'mediator') {
+      const kinds = { village: 3, township: 2, county: 1 } as const;
+      if (!body.level) throw badRequest('level: a mediator needs a level: village, township or county');
+      if (body.area.split('/').length !== kinds[body.level]) {
+        throw badRequest(`area: a ${body.level} mediator's area must be a ${body.level} (${kinds[body.level]} parts)`);
+      }
+      if (body.level === 'county' && (!body.committee || !deps.policy.mediation.committees[body.committee])) {
+        throw badRequest(`committee: a county mediator needs one of ${Object.keys(deps.policy.mediation.committees).join(', ')}`);
+      }
+    } else if (body.level || body.committee) {
+      throw badRequest('level: only mediators have a level and committee');
+    }
+    res.status(201).json(await createUser(db, body, actor));
+  });
+  api.use('/mediations', mediationRoutes(deps));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,40 @@
+import type { RequestHandler } from 'express';
+import type { Actor, Role } from '../domain/actors';
+import { areaContains } from '../domain/areas';
+import type { Db } from '../platform/db';
+import { findUserByToken, toActor } from '../platform/users';
+import { ApiError, forbidden } from './errors';
+
+/** Bearer token → staff member (401 when missing or unknown). */
+export function authenticate(db: Db): RequestHandler {
+  return async (req, _res, next) => {
+    try {
+      const m = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '');
+      if (!m) throw new ApiError(401, 'unauthenticated', 'missing Authorization: Bearer <token> header');
+      const user = await findUserByToken(db, m[1]);
+      if (!user) throw new ApiError(401, 'unauthenticated', 'unknown or revoked token');
+      req.actor = toActor(user);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function actorOf(req: { actor?: Actor }): Actor {
+  if (!req.actor) throw new ApiError(401, 'unauthenticated', 'not authenticated');
+  return req.actor;
+}
+
+export function requireRole(actor: Actor, roles: Role[], what: string): void {
+  if (!roles.includes(actor.role)) throw forbidden(`${what} requires role ${roles.join(' or ')}; you are ${actor.role}`);
+}
+
+/** The administrator ('*') sees every area; others only their own and what lies inside it. */
+export function mayActIn(actor: Actor, area: string): boolean {
+  return actor.area === '*' || areaContains(actor.area, area);
+}
+
+export function requireArea(actor: Actor, area: string): void {
+  if (!mayActIn(actor, area)) throw forbidden(`area ${area} is outside your area ${actor.area}`);
+}

@@ -1,0 +1,64 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ZodError } from 'zod';
+
+/** Every error leaves as { "error": { "code", "message" } } with a 4xx/5xx status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new ApiError(400, 'invalid_input', message, details);
+export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
+export const notFound = (message: string) => new ApiError(404, 'not_found', message);
+export const conflict = (message: string) => new ApiError(409, 'invalid_state', message);
+
+export function fromZod(err: ZodError, where: string): ApiError {
+  const issues = err.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
+  const first = issues[0];
+  return badRequest(`${first.field}: ${first.message}`, issues);
+}
+
+/** Maps a refusal from a workflow (update validator or handler) to the HTTP answer. */
+export function fromTemporal(err: unknown, caseId: string): unknown {
+  if (err instanceof WorkflowNotFoundError) return notFound(`case ${caseId} does not exist`);
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const { type, message } = err.cause;
+    if (type === 'InvalidTransition') return conflict(message);
+    if (type === 'Forbidden') return forbidden(message);
+  }
+  return err;
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`));
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  if (err instanceof ApiError) {
+    res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+    return;
+  }
+  if (err?.type === 'entity.parse.failed') {
+    res.status(400).json({ error: { code: 'invalid_json', message: 'request body is not valid JSON' } });
+    return;
+  }
+  if (err?.type === 'entity.too.large') {
+    res.status(413).json({ error: { code: 'too_large', message: 'request body is too large' } });
+    return;
+  }
+  req.log?.error({ err }, 'unhandled error');
+  res.status(500).json({ error: { code: 'internal', message: 'internal error; see the server log' } });
+};
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    log?: import('pino').Logger;
+    actor?: import('../domain/actors').Actor;
+  }
+}

@@ -1,0 +1,114 @@
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { isValidArea } from '../domain/areas';
+import { ROLES } from '../domain/actors';
+
+extendZodWithOpenApi(z);
+
+/** Request and response schemas: they validate requests and generate /api/v1/openapi.json. */
+export const Area = z
+  .string()
+  .refine(isValidArea, 'must be a path county/township/village of 1 to 3 parts, e.g. 肃宁县/梁家村镇/东村')
+  .openapi({ example: '肃宁县/梁家村镇/东村' });
+
+const level = z.enum(['village', 'township', 'county']);
+
+export const CreateUserBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    email: z.email(),
+    role: z.enum(ROLES),
+    area: Area,
+    level: level.optional().openapi({ description: 'for mediators: the level they mediate at' }),
+    committee: z.string().min(1).max(60).optional().openapi({ description: 'for county mediators: committee code' }),
+  })
+  .strict()
+  .openapi('CreateUser');
+
+export const User = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    email: z.string(),
+    role: z.enum(ROLES),
+    area: z.string(),
+    level: level.nullable(),
+    committee: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi('User');
+
+export const CreatedUser = z.object({ user: User, token: z.string().openapi({ description: 'shown once' }) }).openapi('CreatedUser');
+
+export const Party = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    role: z.enum(['applicant', 'respondent', 'other']),
+    phone: z.string().regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number').optional(),
+    email: z.email().optional(),
+  })
+  .strict()
+  .openapi('Party');
+
+export const CreateMediationBody = z
+  .object({
+    category: z.string().min(1).max(40).openapi({ example: 'neighbourhood' }),
+    summary: z.string().trim().min(5).max(4000),
+    parties: z.array(Party).min(1).max(50),
+    area: Area,
+    channel: z.enum(['grid', 'walk_in', 'hotline', 'police', 'court', 'petition']),
+    referral: z
+      .object({ source: z.string().min(1).max(100), reference: z.string().min(1).max(100) })
+      .strict()
+      .optional()
+      .openapi({ description: 'the referring record (police, court or petition office)' }),
+  })
+  .strict()
+  .openapi('CreateMediation');
+
+export const AcceptBody = z.object({ note: z.string().max(2000).optional() }).strict().openapi('AcceptMediation');
+
+export const AgreementBody = z
+  .object({
+    form: z.enum(['written', 'oral']).openapi({ description: '书面 or 口头 (人民调解法 Art. 28)' }),
+    terms: z.string().trim().min(1).max(8000),
+    parties: z.array(z.string().min(1)).min(1).openapi({ description: 'names of the parties who agreed' }),
+  })
+  .strict()
+  .openapi('RecordAgreement');
+
+const actorRef = z.object({ id: z.string(), name: z.string(), role: z.string() });
+const point = z.object({ status: z.string(), level: z.string() });
+export const MediationCaseSchema = z
+  .object({
+    id: z.string(),
+    kind: z.literal('mediation'),
+    status: z.enum(['awaiting_acceptance', 'in_mediation', 'closed']),
+    level: level,
+    responsibleArea: z.string(),
+    category: z.string(),
+    categoryName: z.string(),
+    summary: z.string(),
+    parties: z.array(Party),
+    area: z.string(),
+    channel: z.string(),
+    openedAt: z.string(),
+    openedBy: actorRef,
+    assignees: z.array(actorRef),
+    deadlines: z.object({ acceptBy: z.string().optional(), levelDeadline: z.string() }),
+    outcome: z.unknown().nullable(),
+    timeline: z.array(
+      z.object({ seq: z.number(), at: z.string(), actor: actorRef, action: z.string(), from: point.nullable(), to: point, details: z.unknown().optional() }),
+    ),
+    policyVersion: z.string(),
+    version: z.number(),
+  })
+  .openapi('MediationCase');
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
+  .openapi('Error');
+
+export const Health = z
+  .object({ status: z.enum(['ok', 'degraded']), temporal: z.string(), database: z.string(), version: z.string() })
+  .openapi('Health');

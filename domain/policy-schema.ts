@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { Policy } from './policy';
+
+/** The shape a POLICY_FILE must have (the same as DEFAULT_POLICY). Checked at start-up, never in workflows. */
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+const duration = z.object({ value: z.number().positive(), unit: z.enum(['hours', 'calendarDays', 'workingDays']) });
+const sourced = <T extends z.ZodTypeAny>(value: T) => z.object({ value, source: z.string().min(1) });
+const level = z.enum(['village', 'township', 'county']);
+
+export const PolicySchema = z.object({
+  version: z.string().min(1),
+  timeZone: z.literal('Asia/Shanghai'),
+  calendar: sourced(
+    z.object({
+      weekendDays: z.array(z.number().int().min(0).max(6)),
+      holidays: z.array(date),
+      workedWeekendDays: z.array(date),
+    }),
+  ),
+  mediation: z.object({
+    acceptanceLimit: sourced(duration),
+    levelLimits: z.object({ village: sourced(duration), township: sourced(duration), county: sourced(duration) }),
+    reminderShare: sourced(z.number().gt(0).lt(1)),
+    judicialConfirmationWindow: sourced(duration),
+    followUpDelay: sourced(duration),
+    committees: z.record(z.string(), z.string()),
+    categories: z
+      .array(
+        z.object({
+          code: z.string().min(1),
+          name: z.string().min(1),
+          committee: z.string().min(1),
+          triageLevel: level.optional(),
+          levelLimits: z.object({ village: sourced(duration), township: sourced(duration), county: sourced(duration) }).partial().optional(),
+        }),
+      )
+      .min(1),
+    channels: z.array(z.string()).min(1),
+  }),
+}) satisfies z.ZodType<Policy>;
+
+export function parsePolicy(json: unknown): Policy {
+  const policy = PolicySchema.parse(json) as Policy;
+  for (const c of policy.mediation.categories) {
+    if (!policy.mediation.committees[c.committee]) {
+      throw new Error(`category ${c.code} names committee ${c.committee}, which is not in mediation.committees`);
+    }
+  }
+  return policy;
+}

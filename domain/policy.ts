@@ -1,0 +1,137 @@
+import type { Duration, WorkCalendar } from './calendar';
+
+/**
+ * The policy: every statutory number and every per-county setting, each with its source. It lives once, here;
+ * `POLICY_FILE` (JSON of the same shape, checked by domain/policy-schema.ts) replaces it for a county.
+ * A workflow receives the policy in its input when it starts and keeps it, so a policy change affects new cases
+ * only and running workflows stay deterministic.
+ */
+export interface Sourced<T> {
+  value: T;
+  source: string;
+}
+
+export type MediationLevel = 'village' | 'township' | 'county';
+export const MEDIATION_LEVELS: readonly MediationLevel[] = ['village', 'township', 'county'];
+
+export interface MediationCategory {
+  code: string;
+  name: string;
+  /** County committee (one of the 12 specialised people's mediation committees) that takes this category. */
+  committee: string;
+  /** Level at which triage (分级诊疗) opens a case of this category; village unless stated. */
+  triageLevel?: MediationLevel;
+  /** Level limits that replace the defaults for this category (e.g. medical disputes: 30 working days). */
+  levelLimits?: Partial<Record<MediationLevel, Sourced<Duration>>>;
+}
+
+export interface Policy {
+  /** Identifies this policy in each case's record; change it whenever a number changes. */
+  version: string;
+  timeZone: 'Asia/Shanghai';
+  calendar: Sourced<WorkCalendar>;
+  mediation: {
+    acceptanceLimit: Sourced<Duration>;
+    levelLimits: Record<MediationLevel, Sourced<Duration>>;
+    reminderShare: Sourced<number>;
+    judicialConfirmationWindow: Sourced<Duration>;
+    followUpDelay: Sourced<Duration>;
+    committees: Record<string, string>;
+    categories: MediationCategory[];
+    channels: string[];
+  };
+}
+
+const MEDIATION_LAW = '人民调解法 (2010)';
+const LOCAL_PRACTICE = 'local practice, per-county setting (DOMAIN.md §1: suggested default)';
+
+export const DEFAULT_POLICY: Policy = {
+  version: '2026.1',
+  timeZone: 'Asia/Shanghai',
+  calendar: {
+    source:
+      'State Council General Office notice on the 2026 public-holiday arrangements (国务院办公厅关于2026年部分节假日安排的通知); ' +
+      'counties replace this list each year in POLICY_FILE',
+    value: {
+      weekendDays: [0, 6],
+      holidays: [
+        '2026-01-01', '2026-01-02', '2026-01-03',
+        '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-02-21',
+        '2026-02-22', '2026-02-23',
+        '2026-04-04', '2026-04-05', '2026-04-06',
+        '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05',
+        '2026-06-19', '2026-06-20', '2026-06-21',
+        '2026-09-25', '2026-09-26', '2026-09-27',
+        '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07',
+      ],
+      workedWeekendDays: ['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10'],
+    },
+  },
+  mediation: {
+    acceptanceLimit: { value: { value: 1, unit: 'calendarDays' }, source: `${LOCAL_PRACTICE}: accept within 1 day` },
+    levelLimits: {
+      village: { value: { value: 7, unit: 'calendarDays' }, source: `${LOCAL_PRACTICE}: village 7 days` },
+      township: { value: { value: 15, unit: 'calendarDays' }, source: `${LOCAL_PRACTICE}: township 15 days` },
+      county: {
+        value: { value: 30, unit: 'calendarDays' },
+        source: 'Ministry of Justice, 人民调解工作若干规定 (2002) Art. 33: settled within one month; county 30 days',
+      },
+    },
+    reminderShare: { value: 0.75, source: `${LOCAL_PRACTICE}: remind at 75 % of a level's limit` },
+    judicialConfirmationWindow: {
+      value: { value: 30, unit: 'calendarDays' },
+      source: `${MEDIATION_LAW} Art. 33: joint application for judicial confirmation within 30 days`,
+    },
+    followUpDelay: { value: { value: 30, unit: 'calendarDays' }, source: `${LOCAL_PRACTICE}: 回访 after 30 days (Art. 31)` },
+    committees: {
+      traffic: '道路交通事故纠纷人民调解委员会',
+      family: '婚姻家庭纠纷人民调解委员会',
+      medical: '医疗纠纷人民调解委员会',
+      labour: '劳动争议人民调解委员会',
+      land: '土地承包经营纠纷人民调解委员会',
+      neighbourhood: '邻里纠纷人民调解委员会',
+      property: '物业纠纷人民调解委员会',
+      consumer: '消费纠纷人民调解委员会',
+      construction: '建设工程纠纷人民调解委员会',
+      environment: '环境污染纠纷人民调解委员会',
+      enterprise: '企业经营纠纷人民调解委员会',
+      general: '县人民调解委员会',
+    },
+    categories: [
+      { code: 'neighbourhood', name: '邻里纠纷', committee: 'neighbourhood' },
+      { code: 'family', name: '婚姻家庭纠纷', committee: 'family' },
+      { code: 'land', name: '土地承包纠纷', committee: 'land' },
+      { code: 'homestead', name: '宅基地纠纷', committee: 'land' },
+      { code: 'debt', name: '债务纠纷', committee: 'general' },
+      { code: 'labour', name: '劳动争议', committee: 'labour', triageLevel: 'township' },
+      { code: 'traffic', name: '道路交通事故纠纷', committee: 'traffic', triageLevel: 'county' },
+      {
+        code: 'medical',
+        name: '医疗纠纷',
+        committee: 'medical',
+        triageLevel: 'county',
+        levelLimits: {
+          county: {
+            value: { value: 30, unit: 'workingDays' },
+            source: 'DOMAIN.md §1 (local practice): medical disputes 30 working days from acceptance',
+          },
+        },
+      },
+      { code: 'property', name: '物业纠纷', committee: 'property' },
+      { code: 'consumer', name: '消费纠纷', committee: 'consumer' },
+      { code: 'construction', name: '建设工程纠纷', committee: 'construction', triageLevel: 'township' },
+      { code: 'environment', name: '环境污染纠纷', committee: 'environment', triageLevel: 'county' },
+      { code: 'other', name: '其他纠纷', committee: 'general' },
+    ],
+    channels: ['grid', 'walk_in', 'hotline', 'police', 'court', 'petition'],
+  },
+};
+
+export function findCategory(policy: Policy, code: string): MediationCategory | undefined {
+  return policy.mediation.categories.find((c) => c.code === code);
+}
+
+/** The limit of a level for a category: the category's own limit where it has one, else the level default. */
+export function levelLimit(policy: Policy, category: string, level: MediationLevel): Duration {
+  return findCategory(policy, category)?.levelLimits?.[level]?.value ?? policy.mediation.levelLimits[level].value;
+}

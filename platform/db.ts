@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { Umzug, type UmzugStorage } from 'umzug';
+import type { Logger } from './logger';
+
+export type Db = Pool;
+
+export function createPool(connectionString: string, max = 10): Db {
+  const pool = new Pool({ connectionString, max, idleTimeoutMillis: 10_000 });
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');
+const LOCK_ID = 74_310_001; // pg_advisory_lock key: one migrator at a time across processes
+
+class PgStorage implements UmzugStorage {
+  constructor(private readonly pool: Db) {}
+  async logMigration({ name }: { name: string }): Promise<void> {
+    await this.pool.query('INSERT INTO schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
+  }
+  async unlogMigration({ name }: { name: string }): Promise<void> {
+    await this.pool.query('DELETE FROM schema_migrations WHERE name = $1', [name]);
+  }
+  async executed(): Promise<string[]> {
+    const r = await this.pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+    return r.rows.map((x) => x.name);
+  }
+}
+
+/** Applies db/migrations/*.sql in name order, each in its own transaction, once. */
+export async function migrate(pool: Db, logger?: Logger): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const files = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+    const umzug = new Umzug({
+      migrations: files.map((name) => ({
+        name,
+        up: async () => {
+          const sql = fs.readFileSync(path.join(MIGRATIONS_DIR, name), 'utf8');
+          await client.query('BEGIN');
+          try {
+            await client.query(sql);
+            await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
+            await client.query('COMMIT');
+          } catch (err) {
+            await client.query('ROLLBACK');
+            throw err;
+          }
+        },
+      })),
+      // logMigration is a no-op insert-if-missing: the row is written inside the migration's own transaction.
+      storage: new PgStorage(pool),
+      logger: undefined,
+    });
+    const applied = await umzug.up();
+    for (const m of applied) logger?.info({ migration: m.name }, 'migration applied');
+    return applied.map((m) => m.name);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]).catch(() => undefined);
+    client.release();
+  }
+}
+
+export async function withTransaction<T>(pool: Db, fn: (q: import('pg').PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

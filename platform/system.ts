@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { loadTemplates } from '../activities/templates';
+import { createApp } from '../api/app';
+import type { Policy } from '../domain/policy';
+import { createWorker } from '../worker/worker';
+import type { Config } from './config';
+import { createPool, migrate, type Db } from './db';
+import { startEmbeddedDb, type EmbeddedDb } from './embedded-db';
+import type { Logger } from './logger';
+import type { Mailer } from './mailer';
+import { ensureTemporalCli } from './temporal-cli';
+import { connectClient, connectWorker, ensureSearchAttributes, startDevServer, type DevServer } from './temporal';
+import { newToken } from './users';
+
+export const VERSION: string = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')).version;
+
+/** PostgreSQL at DATABASE_URL, or the embedded default under DATA_DIR; migrated either way. */
+export async function prepareDatabase(config: Config, logger: Logger): Promise<{ db: Db; embedded?: EmbeddedDb; describe: string }> {
+  let embedded: EmbeddedDb | undefined;
+  let url = config.DATABASE_URL;
+  if (!url) {
+    embedded = await startEmbeddedDb(path.join(config.dataDir, 'pglite'), logger);
+    url = embedded.url;
+  }
+  const db = createPool(url, embedded ? 4 : 10);
+  await migrate(db, logger);
+  const u = new URL(url);
+  return { db, embedded, describe: embedded ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}` };
+}
+
+/** The Temporal server at TEMPORAL_ADDRESS, or the CLI dev server persisted under DATA_DIR. */
+export async function prepareTemporal(config: Config, logger: Logger): Promise<{ address: string; devServer?: DevServer; uiUrl?: string }> {
+  if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS };
+  const cli = await ensureTemporalCli(logger);
+  const devServer = await startDevServer({
+    cli,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    logFile: path.join(config.dataDir, 'temporal.log'),
+    logger,
+  });
+  return { address: devServer.address, devServer, uiUrl: devServer.uiUrl };
+}
+
+/** PINGAN_ADMIN_TOKEN, or a token created once and kept in DATA_DIR/admin-token (mode 0600). */
+export function adminToken(config: Config): { token: string; file?: string; created: boolean } {
+  if (config.PINGAN_ADMIN_TOKEN) return { token: config.PINGAN_ADMIN_TOKEN, created: false };
+  const file = path.join(config.dataDir, 'admin-token');
+  if (fs.existsSync(file)) return { token: fs.readFileSync(file, 'utf8').trim(), file, created: false };
+  const token = newToken();
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, file, created: true };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function runWorker(o: {
+  address: string;
+  config: Config;
+  db: Db;
+  mailer: Mailer;
+  logger: Logger;
+}): Promise<RunningWorker> {
+  const connection = await connectWorker(o.address, o.config);
+  const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
+  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities });
+  const done = worker.run().finally(() => connection.close());
+  o.logger.info({ taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE }, 'worker running');
+  return {
+    worker,
+    done,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+export interface RunningApi {
+  client: Client;
+  server: http.Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function runApi(o: {
+  address: string;
+  config: Config;
+  db: Db;
+  policy: Policy;
+  logger: Logger;
+  port: number;
+  registerSearchAttributes?: boolean;
+}): Promise<RunningApi> {
+  const client = await connectClient(o.address, o.config);
+  if (o.registerSearchAttributes) await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.logger);
+  const app = createApp({ client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  o.logger.info({ url }, 'API listening');
+  return {
+    client,
+    server,
+    url,
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await client.connection.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole system in one process tree, with no configuration needed.
+ * Temporal dev server (or TEMPORAL_ADDRESS), database (or DATABASE_URL), worker and API; prints where to go.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../platform/config';
+import { createLogger } from '../platform/logger';
+import { createMailer } from '../platform/mailer';
+import { loadPolicy } from '../platform/policy';
+import { adminToken, prepareDatabase, prepareTemporal, runApi, runWorker } from '../platform/system';
+import { ensureAdmin } from '../platform/users';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const policy = loadPolicy(config.POLICY_FILE);
+  const stops: Array<() => Promise<void>> = [];
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const temporal = await prepareTemporal(config, logger);
+  if (temporal.devServer) stops.push(() => temporal.devServer!.stop());
+  const database = await prepareDatabase(config, logger);
+  stops.push(async () => {
+    await database.db.end();
+    await database.embedded?.stop();
+  });
+  const admin = adminToken(config);
+  await ensureAdmin(database.db, admin.token);
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: path.join(config.dataDir, 'outbox'), logger });
+  const worker = await runWorker({ address: temporal.address, config, db: database.db, mailer, logger });
+  stops.push(() => worker.stop());
+  const api = await runApi({
+    address: temporal.address, config, db: database.db, policy, logger, port: config.PORT,
+    registerSearchAttributes: !temporal.devServer,
+  });
+  stops.push(() => api.stop());
+  worker.done.catch((err) => {
+    logger.fatal({ err }, 'worker stopped');
+    void shutdown('worker-failure');
+  });
+
+  const line = '─'.repeat(72);
+  console.log(
+    [
+      '',
+      line,
+      ' 平安 Pingan is running',
+      line,
+      `  API            ${api.url}  (health: ${api.url}/healthz, OpenAPI: ${api.url}/api/v1/openapi.json)`,
+      `  Temporal       ${temporal.address}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
+      `  Temporal UI    ${temporal.uiUrl ?? '(the UI of your Temporal cluster)'}`,
+      `  Database       ${database.describe}`,
+      `  Mail           ${mailer.describe}`,
+      `  Policy         ${config.POLICY_FILE ?? 'built-in default'} (version ${policy.version})`,
+      `  Admin token    ${admin.token}${admin.file ? `  (kept in ${admin.file})` : '  (from PINGAN_ADMIN_TOKEN)'}`,
+      '',
+      `  Try: curl -H "Authorization: Bearer ${admin.token}" ${api.url}/api/v1/users/me`,
+      '  Stop with Ctrl-C; open cases continue where they were at the next npm start.',
+      line,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err) => {
+  console.error(`Pingan could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// The workflow bundle: every process the worker runs.
+export { mediationWorkflow } from './mediation';
