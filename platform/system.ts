@@ -14,7 +14,7 @@ import { startEmbeddedDb, type EmbeddedDb } from './embedded-db';
 import type { Logger } from './logger';
 import type { Mailer } from './mailer';
 import { ensureTemporalCli } from './temporal-cli';
-import { connectClient, connectWorker, ensureSearchAttributes, startDevServer, type DevServer } from './temporal';
+import { connectClient, connectWorker, ensureSearchAttributes, installTemporalRuntime, startDevServer, type DevServer } from './temporal';
 import { newToken } from './users';
 
 export const VERSION: string = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')).version;
@@ -72,6 +72,7 @@ export async function runWorker(o: {
   mailer: Mailer;
   logger: Logger;
 }): Promise<RunningWorker> {
+  installTemporalRuntime(o.logger);
   const connection = await connectWorker(o.address, o.config);
   const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
   const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities });

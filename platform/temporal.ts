@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { Connection, Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../domain/search-attributes';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -93,6 +93,18 @@ export async function connectClient(address: string, config: Config): Promise<Cl
     apiKey: config.TEMPORAL_API_KEY,
   });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+let runtimeInstalled = false;
+/** Routes the SDK's own log lines (worker state, replay, core) into the structured log. Once per process. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const child = logger.child({ component: 'temporal-sdk' });
+  const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (e: LogEntry) => child[levels[e.level]](e.meta ?? {}, e.message)),
+  });
 }
 
 export async function connectWorker(address: string, config: Config): Promise<NativeConnection> {

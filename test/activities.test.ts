@@ -1,0 +1,92 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import { loadTemplates } from '../activities/templates';
+import { openMediation, applyMediationAction, type ActingStaff } from '../domain/mediation';
+import { DEFAULT_POLICY } from '../domain/policy';
+import { createPool, migrate, type Db } from '../platform/db';
+import { createLogger } from '../platform/logger';
+import { createMailer } from '../platform/mailer';
+import { freePort } from '../platform/net';
+import { uniqueVillage } from './harness';
+import { startSmtpReceiver, type SmtpReceiver } from './smtp';
+
+/** Activities are idempotent: a retry writes no second row and sends no second mail (real PostgreSQL and SMTP). */
+let db: Db;
+let smtp: SmtpReceiver;
+const env = new MockActivityEnvironment();
+const logger = createLogger('silent');
+const where = uniqueVillage('幂等');
+
+beforeAll(async () => {
+  db = createPool(process.env.TEST_DATABASE_URL!);
+  await migrate(db);
+  smtp = await startSmtpReceiver();
+  await db.query(
+    `INSERT INTO users (id, name, email, role, level, area, token_hash) VALUES
+       ($1, '周调解', 'zhou@test.pingan.cn', 'mediator', 'village', $2, $3)`,
+    [`u_${where.county}`, where.village, `hash-${where.county}`],
+  );
+});
+afterAll(async () => {
+  await db.end();
+  await smtp.stop();
+});
+
+const c0 = () =>
+  openMediation({
+    caseId: `MED-${Date.now().toString(16).toUpperCase().padStart(12, '0').slice(-12)}`,
+    category: 'family', summary: '赡养纠纷', area: where.village, channel: 'hotline',
+    parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }],
+    reportedBy: { id: 'g', name: '网格员', role: 'grid_worker' }, reportedAt: Date.now(), policy: DEFAULT_POLICY,
+  });
+
+test('a notice retried after it was sent is not sent again; one that failed is sent on retry', async () => {
+  const render = loadTemplates();
+  const c = c0();
+  const input = {
+    key: `${c.id}:assigned:village`,
+    template: 'mediation/new-case',
+    recipients: { kind: 'mediators' as const, area: where.village, level: 'village' as const },
+    data: { case: c, channelName: '热线电话' },
+  };
+  // First attempt: the SMTP server is unreachable, so the activity fails and the row stays pending.
+  const down = createMailer({ smtpUrl: `smtp://127.0.0.1:${await freePort()}`, outboxDir: '/tmp', logger });
+  const failing = createActivities({ db, mailer: down, render, mailFrom: 'pingan@test.cn' });
+  await expect(env.run(failing.notify, input)).rejects.toThrow();
+  const pending = await db.query('SELECT status FROM mail_outbox WHERE key = $1', [input.key]);
+  expect(pending.rows).toEqual([{ status: 'pending' }]);
+
+  const up = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db, mailer: up, render, mailFrom: 'pingan@test.cn' });
+  expect(await env.run(acts.notify, input)).toEqual({ sent: 1, skipped: 0 });
+  expect(await env.run(acts.notify, input)).toEqual({ sent: 0, skipped: 1 });
+  expect(await env.run(acts.notify, input)).toEqual({ sent: 0, skipped: 1 });
+  await smtp.waitFor((m) => m.subject.includes(c.id));
+  await new Promise((r) => setTimeout(r, 300));
+  const got = smtp.messages.filter((m) => m.subject.includes(c.id));
+  expect(got).toHaveLength(1);
+  expect(got[0].to).toEqual(['zhou@test.pingan.cn']);
+  expect(got[0].subject).toBe(`【平安】新纠纷待受理：婚姻家庭纠纷（${c.id}）`);
+  down.close();
+  up.close();
+});
+
+test('a transition recorded twice writes one audit row; an older snapshot never overwrites a newer one', async () => {
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
+  const opened = c0();
+  const mediator: ActingStaff = { id: 'm', name: '周调解', role: 'mediator', area: where.village, level: 'village' };
+  const { next: accepted, event } = applyMediationAction(opened, { type: 'accept', actor: mediator }, Date.now());
+  await env.run(acts.recordMediation, { snapshot: opened, event: opened.timeline[0] });
+  await env.run(acts.recordMediation, { snapshot: accepted, event });
+  await env.run(acts.recordMediation, { snapshot: accepted, event }); // a retry
+  await env.run(acts.recordMediation, { snapshot: opened, event: opened.timeline[0] }); // a late, older retry
+  const audit = await db.query('SELECT seq, action, actor_id FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
+  expect(audit.rows).toEqual([
+    { seq: 1, action: 'opened', actor_id: 'g' },
+    { seq: 2, action: 'accepted', actor_id: 'm' },
+  ]);
+  const row = await db.query('SELECT status, version FROM cases WHERE id = $1', [opened.id]);
+  expect(row.rows[0]).toEqual({ status: 'in_mediation', version: 2 });
+  mailer.close();
+});

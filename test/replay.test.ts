@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../worker/worker';
+import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+
+/**
+ * Workflow code must stay replay-safe. Histories recorded from earlier versions (test/histories/*.json) and a fresh
+ * one are replayed against today's code; a non-deterministic change fails here. Changing a running process needs
+ * patched(). `RECORD_HISTORY=name npm test -- replay` adds the fresh history as a fixture.
+ */
+const dir = path.join(__dirname, 'histories');
+let sys: TestSystem;
+
+beforeAll(async () => {
+  sys = await startTestSystem();
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+test('recorded histories replay against the current workflow code', async () => {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  expect(files.length).toBeGreaterThan(0);
+  const bundle = await workflowBundle();
+  for (const f of files) {
+    const history: unknown = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, f);
+  }
+});
+
+test('a fresh case from intake to agreement replays', async () => {
+  const where = uniqueVillage('回放');
+  const grid = await sys.user('grid_worker', where.village);
+  const med = await sys.user('mediator', where.village, { level: 'village' });
+  const created = await sys.call('POST', '/api/v1/mediations', {
+    token: grid.token,
+    body: { category: 'debt', summary: '借款到期未还引发争执', area: where.village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }] },
+  });
+  const id = created.body.id;
+  await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: 'x', parties: ['甲', '乙'] } }); // refused: 409
+  await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med.token, body: {} });
+  await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
+  const handle = sys.client.workflow.getHandle(id);
+  await handle.result();
+  const history = await handle.fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
+  if (process.env.RECORD_HISTORY) {
+    // The CLI writes the standard JSON form of a history (the same as the Web UI's download).
+    const json = execFileSync(
+      process.env.TEMPORAL_CLI_PATH!,
+      ['workflow', 'show', '--workflow-id', id, '--address', sys.config.TEMPORAL_ADDRESS!, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
+    fs.writeFileSync(path.join(dir, `${process.env.RECORD_HISTORY}.json`), json);
+  }
+});
