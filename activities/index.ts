@@ -33,6 +33,10 @@ async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
       );
       return q.rows;
     }
+    case 'users': {
+      const q = await db.query<Person>('SELECT id, name, email FROM users WHERE id = ANY($1::text[]) ORDER BY id', [r.ids]);
+      return q.rows;
+    }
     case 'supervisors': {
       const q = await db.query<Person>(
         `SELECT id, name, email FROM users
@@ -53,15 +57,17 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
         await q.query(
           `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
                               overdue, policy_version, version, snapshot, updated_at)
-           VALUES ($1, 'mediation', $2, $3, $4, $5, $6, $7, $8, $9, false, $10, $11, $12, now())
+           VALUES ($1, 'mediation', $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $11, $12, now())
            ON CONFLICT (id) DO UPDATE SET
-             status = EXCLUDED.status, level = EXCLUDED.level, closed_at = EXCLUDED.closed_at,
-             next_deadline = EXCLUDED.next_deadline, version = EXCLUDED.version, snapshot = EXCLUDED.snapshot,
-             updated_at = now()
+             status = EXCLUDED.status, level = EXCLUDED.level,
+             closed_at = CASE WHEN EXCLUDED.status = 'closed' THEN COALESCE(cases.closed_at, EXCLUDED.closed_at) END,
+             next_deadline = EXCLUDED.next_deadline, overdue = EXCLUDED.overdue, version = EXCLUDED.version,
+             snapshot = EXCLUDED.snapshot, updated_at = now()
            WHERE cases.version < EXCLUDED.version`,
           [
             c.id, c.status, c.level, c.area, c.category, c.summary, c.openedAt,
             c.status === 'closed' ? event.at : null, nextDeadline(c), c.policyVersion, c.version, JSON.stringify(c),
+            c.overdue,
           ],
         );
         await q.query(

@@ -19,6 +19,7 @@ export const TEMPLATES_DIR = path.resolve(__dirname, '..', 'templates');
 export function loadTemplates(dir = TEMPLATES_DIR): TemplateRenderer {
   const hb = Handlebars.create();
   hb.registerHelper('datetime', (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? toShanghaiDisplay(new Date(v)) : ''));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('join', (v: unknown, sep: unknown) => (Array.isArray(v) ? v.join(typeof sep === 'string' ? sep : '、') : ''));
   const compiled = new Map<string, { subject: HandlebarsTemplateDelegate; body: HandlebarsTemplateDelegate }>();
   const walk = (d: string) => {

@@ -1,17 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Router } from 'express';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { actorRef, type Actor } from '../domain/actors';
+import { Router, type Request } from 'express';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import type { z } from 'zod';
+import { actorRef, type Actor, type Role } from '../domain/actors';
 import { areaKind } from '../domain/areas';
-import type { ActingStaff, MediationCase } from '../domain/mediation';
+import type { ActingStaff, MediationCase, StaffAction } from '../domain/mediation';
 import { findCategory, type Policy } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
-import { acceptCase, mediationOpened, mediationState, mediationWorkflow, recordAgreement } from '../workflows/mediation';
+import { findUsersByIds, toActor } from '../platform/users';
+import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, fromZod, notFound } from './errors';
-import { AcceptBody, AgreementBody, CreateMediationBody } from './schemas';
-import type { z } from 'zod';
+import * as S from './schemas';
 
 export interface MediationDeps {
   client: Client;
@@ -20,9 +26,9 @@ export interface MediationDeps {
   taskQueue: string;
 }
 
-function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throw fromZod(r.error, 'body');
+export function parse<T extends z.ZodType>(schema: T, input: unknown, where = 'body'): z.infer<T> {
+  const r = schema.safeParse(input ?? {});
+  if (!r.success) throw fromZod(r.error, where);
   return r.data;
 }
 
@@ -36,7 +42,42 @@ function caseIdFor(actor: Actor, key: string | undefined): string {
 
 const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
 
-export function mediationRoutes({ client, db, policy, taskQueue }: MediationDeps): Router {
+/** Staff actions: the route, who may call it, the body schema, and the workflow action it becomes. */
+interface ActionRoute<T extends z.ZodType> {
+  path: string;
+  roles: Role[];
+  schema: T;
+  build(body: z.infer<T>, actor: ActingStaff, deps: MediationDeps): Promise<StaffAction> | StaffAction;
+}
+const route = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
+
+export const ACTION_ROUTES = [
+  route({ path: 'accept', roles: ['mediator'], schema: S.AcceptBody, build: (b, actor) => ({ type: 'accept', actor, note: b.note }) }),
+  route({
+    path: 'assign',
+    roles: ['mediator'],
+    schema: S.AssignBody,
+    async build(b, actor, { db }) {
+      const users = await findUsersByIds(db, b.mediatorIds);
+      const missing = b.mediatorIds.filter((id) => !users.some((u) => u.id === id));
+      if (missing.length > 0) throw badRequest(`mediatorIds: no staff member ${missing.join(', ')}`);
+      return { type: 'assign', actor, mediators: users.map((u) => staff(toActor(u))) };
+    },
+  }),
+  route({ path: 'sessions', roles: ['mediator'], schema: S.SessionBody, build: (b, actor) => ({ type: 'recordSession', actor, heldAt: toShanghaiIso(Date.parse(b.heldAt)), summary: b.summary }) }),
+  route({ path: 'escalate', roles: ['mediator'], schema: S.EscalateBody, build: (b, actor) => ({ type: 'requestEscalation', actor, reason: b.reason }) }),
+  route({ path: 'agreement', roles: ['mediator'], schema: S.AgreementBody, build: (b, actor) => ({ type: 'recordAgreement', actor, agreement: b }) }),
+  route({ path: 'failure', roles: ['mediator'], schema: S.FailureBody, build: (b, actor) => ({ type: 'recordFailure', actor, reason: b.reason, route: b.route }) }),
+  route({ path: 'withdrawal', roles: ['mediator'], schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordWithdrawal', actor, party: b.party, reason: b.reason }) }),
+  route({ path: 'refusal', roles: ['mediator'], schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordRefusal', actor, party: b.party, reason: b.reason }) }),
+  route({ path: 'urge', roles: ['supervisor'], schema: S.UrgeBody, build: (b, actor) => ({ type: 'urge', actor, message: b.message }) }),
+  route({ path: 'explanation', roles: ['mediator'], schema: S.ExplanationBody, build: (b, actor) => ({ type: 'explain', actor, explanation: b.explanation, targetDate: b.targetDate }) }),
+  route({ path: 'judicial-confirmation', roles: ['mediator'], schema: S.JudicialBody, build: (b, actor) => ({ type: 'judicialConfirmation', actor, status: b.status }) }),
+  route({ path: 'follow-up', roles: ['mediator'], schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }) }),
+];
+
+export function mediationRoutes(deps: MediationDeps): Router {
+  const { client, db, policy, taskQueue } = deps;
   const router = Router();
 
   async function registered(id: string): Promise<MediationCase | undefined> {
@@ -58,7 +99,7 @@ export function mediationRoutes({ client, db, policy, taskQueue }: MediationDeps
     requireRole(actor, ['grid_worker', 'mediator'], 'reporting a dispute');
     const key = req.header('idempotency-key');
     if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
-    const body = parse(CreateMediationBody, req.body);
+    const body = parse(S.CreateMediationBody, req.body);
     if (!findCategory(policy, body.category)) {
       throw badRequest(`category: unknown category ${body.category}; one of ${policy.mediation.categories.map((c) => c.code).join(', ')}`);
     }
@@ -80,17 +121,69 @@ export function mediationRoutes({ client, db, policy, taskQueue }: MediationDeps
       const fresh = c.openedAt === toShanghaiIso(now);
       res.status(fresh ? 201 : 200).location(`/api/v1/mediations/${caseId}`).json(c);
     } catch (err) {
-      // Same key, but the case has already closed: answer with the closed case.
+      // Same key, but the case's workflow has already ended: answer with the case from the register.
       const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registered(caseId));
       if (!existing) throw err;
       res.status(200).location(`/api/v1/mediations/${caseId}`).json(existing);
     }
   });
 
+  /** The register, filtered, inside the member's area (supervisors' view of every case). */
+  router.get('/', async (req, res) => {
+    const actor = actorOf(req);
+    const q = parse(S.ListQuery, req.query, 'query');
+    const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
+    if (area) requireArea(actor, area);
+    const where: string[] = [`kind = 'mediation'`];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replaceAll('?', `$${args.length}`));
+    };
+    if (area) add(`(area = ? OR area LIKE ? || '/%')`, area);
+    if (q.status) add('status = ?', q.status);
+    if (q.level) add('level = ?', q.level);
+    if (q.category) add('category = ?', q.category);
+    if (q.overdue) add('overdue = ?', q.overdue === 'true');
+    const sql = `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
+    const rows = await db.query<{ snapshot: MediationCase }>(sql, args);
+    res.json({
+      items: rows.rows.map(({ snapshot: c }) => ({
+        id: c.id, status: c.status, level: c.level, area: c.area, category: c.category, categoryName: c.categoryName,
+        summary: c.summary, overdue: c.overdue, openedAt: c.openedAt, deadlines: c.deadlines, outcome: c.outcome?.kind ?? null,
+      })),
+      limit: q.limit,
+      offset: q.offset,
+    });
+  });
+
+  /** Statistics for supervisors: counts by level and status, overdue, outcomes, inside the member's area. */
+  router.get('/stats', async (req, res) => {
+    const actor = actorOf(req);
+    const q = parse(S.ListQuery.pick({ area: true }), req.query, 'query');
+    const area = q.area ?? (actor.area === '*' ? '' : actor.area);
+    if (area) requireArea(actor, area);
+    const r = await db.query<{ level: string; status: string; overdue: boolean; outcome: string | null; n: number }>(
+      `SELECT level, status, overdue, snapshot->'outcome'->>'kind' AS outcome, count(*)::int AS n FROM cases
+        WHERE kind = 'mediation' AND ($1 = '' OR area = $1 OR area LIKE $1 || '/%')
+        GROUP BY 1, 2, 3, 4`,
+      [area],
+    );
+    const stats = { area: area || '*', total: 0, byLevel: {} as Record<string, number>, byStatus: {} as Record<string, number>, overdue: 0, outcomes: {} as Record<string, number> };
+    for (const row of r.rows) {
+      stats.total += row.n;
+      if (row.status !== 'closed') stats.byLevel[row.level] = (stats.byLevel[row.level] ?? 0) + row.n;
+      stats.byStatus[row.status] = (stats.byStatus[row.status] ?? 0) + row.n;
+      if (row.overdue) stats.overdue += row.n;
+      if (row.outcome) stats.outcomes[row.outcome] = (stats.outcomes[row.outcome] ?? 0) + row.n;
+    }
+    res.json(stats);
+  });
+
   router.get('/:id', async (req, res) => {
     const actor = actorOf(req);
     const c = await visibleCase(actor, req.params.id);
-    if (c.status === 'closed') {
+    if (c.finished) {
       res.json(c);
       return;
     }
@@ -102,39 +195,24 @@ export function mediationRoutes({ client, db, policy, taskQueue }: MediationDeps
     }
   });
 
-  async function act(req: import('express').Request, run: (actor: Actor, id: string) => Promise<MediationCase>) {
-    const actor = actorOf(req);
-    requireRole(actor, ['mediator'], 'this action');
-    const c = await visibleCase(actor, req.params.id as string);
-    if (c.status === 'closed') throw conflict(`案件已结案 (case ${c.id} is closed)`);
-    try {
-      return await run(actor, c.id);
-    } catch (err) {
-      // The workflow may have closed between the read and the update.
-      if (err instanceof WorkflowNotFoundError && (await registered(c.id))?.status === 'closed') {
-        throw conflict(`案件已结案 (case ${c.id} is closed)`);
+  for (const r of ACTION_ROUTES) {
+    router.post(`/:id/${r.path}`, async (req: Request, res) => {
+      const actor = actorOf(req);
+      requireRole(actor, r.roles, `${r.path}`);
+      const body = parse(r.schema, req.body);
+      const c = await visibleCase(actor, req.params.id as string);
+      const finishedMsg = `案件已办结 (case ${c.id} is finished)`;
+      if (c.finished) throw conflict(finishedMsg);
+      const action = await r.build(body, staff(actor), deps);
+      try {
+        res.json(await client.workflow.getHandle(c.id).executeUpdate(mediationAction, { args: [action] }));
+      } catch (err) {
+        // The workflow may have finished between the read and the update.
+        if (err instanceof WorkflowNotFoundError && (await registered(c.id))?.finished) throw conflict(finishedMsg);
+        throw fromTemporal(err, c.id);
       }
-      throw fromTemporal(err, c.id);
-    }
+    });
   }
-
-  router.post('/:id/accept', async (req, res) => {
-    const body = parse(AcceptBody, req.body);
-    res.json(
-      await act(req, (actor, id) =>
-        client.workflow.getHandle(id).executeUpdate(acceptCase, { args: [{ actor: staff(actor), note: body.note }] }),
-      ),
-    );
-  });
-
-  router.post('/:id/agreement', async (req, res) => {
-    const body = parse(AgreementBody, req.body);
-    res.json(
-      await act(req, (actor, id) =>
-        client.workflow.getHandle(id).executeUpdate(recordAgreement, { args: [{ actor: staff(actor), agreement: body }] }),
-      ),
-    );
-  });
 
   return router;
 }

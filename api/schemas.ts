@@ -57,6 +57,7 @@ export const CreateMediationBody = z
     parties: z.array(Party).min(1).max(50),
     area: Area,
     channel: z.enum(['grid', 'walk_in', 'hotline', 'police', 'court', 'petition']),
+    seriousness: z.enum(['simple', 'ordinary', 'major']).optional().openapi({ description: '分级诊疗: with the category, decides the opening level' }),
     referral: z
       .object({ source: z.string().min(1).max(100), reference: z.string().min(1).max(100) })
       .strict()
@@ -77,6 +78,44 @@ export const AgreementBody = z
   .strict()
   .openapi('RecordAgreement');
 
+const text = (max: number) => z.string().trim().min(1).max(max);
+const isoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-12-01T09:30:00+08:00' });
+
+export const AssignBody = z.object({ mediatorIds: z.array(z.string().min(1)).min(1).max(10) }).strict().openapi('AssignMediators');
+export const SessionBody = z.object({ heldAt: isoDateTime, summary: text(8000) }).strict().openapi('RecordSession');
+export const EscalateBody = z.object({ reason: text(2000) }).strict().openapi('RequestEscalation');
+export const FailureBody = z
+  .object({
+    reason: text(4000),
+    route: z.enum(['court', 'arbitration', 'administrative']).optional().openapi({ description: 'required at county (人民调解法 Art. 26)' }),
+  })
+  .strict()
+  .openapi('RecordFailure');
+export const PartyEndBody = z.object({ party: text(100), reason: text(2000) }).strict().openapi('PartyWithdrawalOrRefusal');
+export const UrgeBody = z.object({ message: text(2000) }).strict().openapi('Urge');
+export const ExplanationBody = z.object({ explanation: text(4000), targetDate: isoDateTime }).strict().openapi('Explanation');
+export const JudicialBody = z.object({ status: z.enum(['applied', 'confirmed', 'refused']) }).strict().openapi('JudicialConfirmation');
+export const FollowUpBody = z
+  .object({
+    performed: z.boolean(),
+    notes: text(4000),
+    next: z.enum(['reopen', 'court']).optional().openapi({ description: 'when not performed: mediate again, or refer to court' }),
+  })
+  .strict()
+  .openapi('FollowUpVisit');
+
+export const ListQuery = z
+  .object({
+    status: z.enum(['awaiting_acceptance', 'in_mediation', 'closed']).optional(),
+    level: level.optional(),
+    category: z.string().max(40).optional(),
+    area: Area.optional(),
+    overdue: z.enum(['true', 'false']).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
 const actorRef = z.object({ id: z.string(), name: z.string(), role: z.string() });
 const point = z.object({ status: z.string(), level: z.string() });
 export const MediationCaseSchema = z
@@ -85,6 +124,9 @@ export const MediationCaseSchema = z
     kind: z.literal('mediation'),
     status: z.enum(['awaiting_acceptance', 'in_mediation', 'closed']),
     level: level,
+    committee: z.string().nullable(),
+    overdue: z.boolean(),
+    finished: z.boolean(),
     responsibleArea: z.string(),
     category: z.string(),
     categoryName: z.string(),
@@ -95,7 +137,7 @@ export const MediationCaseSchema = z
     openedAt: z.string(),
     openedBy: actorRef,
     assignees: z.array(actorRef),
-    deadlines: z.object({ acceptBy: z.string().optional(), levelDeadline: z.string() }),
+    deadlines: z.record(z.string(), z.string()),
     outcome: z.unknown().nullable(),
     timeline: z.array(
       z.object({ seq: z.number(), at: z.string(), actor: actorRef, action: z.string(), from: point.nullable(), to: point, details: z.unknown().optional() }),

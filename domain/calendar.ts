@@ -10,7 +10,7 @@ export interface WorkCalendar {
   workedWeekendDays: string[];
 }
 
-export type DurationUnit = 'hours' | 'calendarDays' | 'workingDays';
+export type DurationUnit = 'seconds' | 'minutes' | 'hours' | 'calendarDays' | 'workingDays';
 
 export interface Duration {
   value: number;
@@ -25,12 +25,17 @@ export function isWorkingDay(date: string, cal: WorkCalendar): boolean {
 
 /**
  * When a period that starts at `start` ends.
- * - hours, calendarDays: exactly that many hours or 24-hour days later (China has no DST).
+ * - seconds, minutes, hours, calendarDays: exactly that long (a day is 24 hours: China has no DST). Seconds and
+ *   minutes exist for short test policies.
  * - workingDays: the day of the start is not counted (期间开始的日不计算在内); the period ends at the end of the
  *   n-th working day after it, i.e. at 00:00 Asia/Shanghai of the following day.
  */
 export function addDuration(start: number, duration: Duration, cal: WorkCalendar): number {
   switch (duration.unit) {
+    case 'seconds':
+      return start + duration.value * 1000;
+    case 'minutes':
+      return start + duration.value * 60_000;
     case 'hours':
       return start + duration.value * HOUR_MS;
     case 'calendarDays':

@@ -3,7 +3,7 @@ import type { Policy } from './policy';
 
 /** The shape a POLICY_FILE must have (the same as DEFAULT_POLICY). Checked at start-up, never in workflows. */
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-const duration = z.object({ value: z.number().positive(), unit: z.enum(['hours', 'calendarDays', 'workingDays']) });
+const duration = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'minutes', 'hours', 'calendarDays', 'workingDays']) });
 const sourced = <T extends z.ZodTypeAny>(value: T) => z.object({ value, source: z.string().min(1) });
 const level = z.enum(['village', 'township', 'county']);
 
@@ -21,6 +21,7 @@ export const PolicySchema = z.object({
     acceptanceLimit: sourced(duration),
     levelLimits: z.object({ village: sourced(duration), township: sourced(duration), county: sourced(duration) }),
     reminderShare: sourced(z.number().gt(0).lt(1)),
+    triageBySeriousness: sourced(z.object({ simple: level, ordinary: level, major: level })),
     judicialConfirmationWindow: sourced(duration),
     followUpDelay: sourced(duration),
     committees: z.record(z.string(), z.string()),
@@ -31,6 +32,7 @@ export const PolicySchema = z.object({
           name: z.string().min(1),
           committee: z.string().min(1),
           triageLevel: level.optional(),
+          limitFromAcceptance: z.boolean().optional(),
           levelLimits: z.object({ village: sourced(duration), township: sourced(duration), county: sourced(duration) }).partial().optional(),
         }),
       )

@@ -13,6 +13,7 @@ export interface Sourced<T> {
 
 export type MediationLevel = 'village' | 'township' | 'county';
 export const MEDIATION_LEVELS: readonly MediationLevel[] = ['village', 'township', 'county'];
+export type Seriousness = 'simple' | 'ordinary' | 'major';
 
 export interface MediationCategory {
   code: string;
@@ -21,6 +22,8 @@ export interface MediationCategory {
   committee: string;
   /** Level at which triage (分级诊疗) opens a case of this category; village unless stated. */
   triageLevel?: MediationLevel;
+  /** The level limit runs from acceptance rather than from the case's arrival at the level (medical disputes). */
+  limitFromAcceptance?: boolean;
   /** Level limits that replace the defaults for this category (e.g. medical disputes: 30 working days). */
   levelLimits?: Partial<Record<MediationLevel, Sourced<Duration>>>;
 }
@@ -34,6 +37,9 @@ export interface Policy {
     acceptanceLimit: Sourced<Duration>;
     levelLimits: Record<MediationLevel, Sourced<Duration>>;
     reminderShare: Sourced<number>;
+    /** 分级诊疗: the lowest level at which a case of each seriousness opens (the category may require a higher one). */
+    /** Optional only because policy snapshots of cases started before triage lack it; new policies must set it. */
+    triageBySeriousness?: Sourced<Record<Seriousness, MediationLevel>>;
     judicialConfirmationWindow: Sourced<Duration>;
     followUpDelay: Sourced<Duration>;
     committees: Record<string, string>;
@@ -78,6 +84,10 @@ export const DEFAULT_POLICY: Policy = {
       },
     },
     reminderShare: { value: 0.75, source: `${LOCAL_PRACTICE}: remind at 75 % of a level's limit` },
+    triageBySeriousness: {
+      value: { simple: 'village', ordinary: 'village', major: 'county' },
+      source: 'DOMAIN.md §1: 三级治理、分级诊疗 (小事不出村、大事不出乡、难事不出县); per-county setting',
+    },
     judicialConfirmationWindow: {
       value: { value: 30, unit: 'calendarDays' },
       source: `${MEDIATION_LAW} Art. 33: joint application for judicial confirmation within 30 days`,
@@ -110,6 +120,7 @@ export const DEFAULT_POLICY: Policy = {
         name: '医疗纠纷',
         committee: 'medical',
         triageLevel: 'county',
+        limitFromAcceptance: true,
         levelLimits: {
           county: {
             value: { value: 30, unit: 'workingDays' },
@@ -132,6 +143,18 @@ export function findCategory(policy: Policy, code: string): MediationCategory | 
 }
 
 /** The limit of a level for a category: the category's own limit where it has one, else the level default. */
+export function levelIndex(level: MediationLevel): number {
+  return MEDIATION_LEVELS.indexOf(level);
+}
+
+/** The level a new case opens at: the higher of its category's and its seriousness's. */
+export function triageLevel(policy: Policy, category: string, seriousness: Seriousness): MediationLevel {
+  const byCategory = findCategory(policy, category)?.triageLevel ?? 'village';
+  // Cases started before triage existed carry a policy without it: they open at village, as they did then.
+  const bySeriousness = policy.mediation.triageBySeriousness?.value[seriousness] ?? 'village';
+  return levelIndex(byCategory) >= levelIndex(bySeriousness) ? byCategory : bySeriousness;
+}
+
 export function levelLimit(policy: Policy, category: string, level: MediationLevel): Duration {
   return findCategory(policy, category)?.levelLimits?.[level]?.value ?? policy.mediation.levelLimits[level].value;
 }

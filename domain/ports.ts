@@ -9,6 +9,8 @@ export type Recipients =
   /** The mediators responsible at a level for an area (village mediators of the village, and so on). */
   | { kind: 'mediators'; area: string; level: MediationLevel; committee?: string | null }
   | { kind: 'supervisors'; area: string }
+  /** Staff members by id (the mediators assigned to a case). */
+  | { kind: 'users'; ids: string[] }
   | { kind: 'emails'; emails: string[] };
 
 export interface NotifyInput {

@@ -45,6 +45,11 @@ export async function findUserByToken(db: Db, token: string): Promise<UserView |
   return r.rows[0] && view(r.rows[0]);
 }
 
+export async function findUsersByIds(db: Db, ids: string[]): Promise<UserView[]> {
+  const r = await db.query<UserRow>('SELECT * FROM users WHERE id = ANY($1::text[])', [ids]);
+  return r.rows.map(view);
+}
+
 export interface NewUser {
   name: string;
   email: string;

@@ -38,7 +38,7 @@ const c0 = () =>
     category: 'family', summary: '赡养纠纷', area: where.village, channel: 'hotline',
     parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }],
     reportedBy: { id: 'g', name: '网格员', role: 'grid_worker' }, reportedAt: Date.now(), policy: DEFAULT_POLICY,
-  });
+  }).case;
 
 test('a notice retried after it was sent is not sent again; one that failed is sent on retry', async () => {
   const render = loadTemplates();
@@ -76,7 +76,7 @@ test('a transition recorded twice writes one audit row; an older snapshot never 
   const acts = createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
   const opened = c0();
   const mediator: ActingStaff = { id: 'm', name: '周调解', role: 'mediator', area: where.village, level: 'village' };
-  const { next: accepted, event } = applyMediationAction(opened, { type: 'accept', actor: mediator }, Date.now());
+  const { next: accepted, event } = applyMediationAction(opened, { type: 'accept', actor: mediator }, Date.now(), DEFAULT_POLICY);
   await env.run(acts.recordMediation, { snapshot: opened, event: opened.timeline[0] });
   await env.run(acts.recordMediation, { snapshot: accepted, event });
   await env.run(acts.recordMediation, { snapshot: accepted, event }); // a retry

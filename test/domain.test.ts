@@ -1,7 +1,5 @@
-import { actorRef } from '../domain/actors';
 import { areaAt, areaContains, areaKind, isValidArea } from '../domain/areas';
 import { addDuration, isWorkingDay, shareOf } from '../domain/calendar';
-import { applyMediationAction, checkMediationAction, InvalidTransition, NotPermitted, openMediation, type ActingStaff } from '../domain/mediation';
 import { DEFAULT_POLICY, levelLimit } from '../domain/policy';
 import { parsePolicy } from '../domain/policy-schema';
 import { startOfShanghaiDate, toShanghaiIso } from '../domain/time';
@@ -71,49 +69,6 @@ describe('areas', () => {
     expect(areaContains('肃宁县/梁家村镇/东村', '肃宁县/梁家村镇/东村')).toBe(true);
     expect(areaContains('肃宁县/梁家', '肃宁县/梁家村镇/东村')).toBe(false);
     expect(areaContains('肃宁县/梁家村镇/东村', '肃宁县/梁家村镇')).toBe(false);
-  });
-});
-
-describe('mediation rules', () => {
-  const area = '肃宁县/梁家村镇/东村';
-  const reporter = { id: 'g1', name: '王网格', role: 'grid_worker' as const };
-  const mediator: ActingStaff = { id: 'm1', name: '李调解', role: 'mediator', area, level: 'village' };
-  const open = () =>
-    openMediation({
-      caseId: 'MED-000000000001', category: 'neighbourhood', summary: '排水沟纠纷', area, channel: 'grid',
-      parties: [{ name: '张三', role: 'applicant' }, { name: '李四', role: 'respondent' }],
-      reportedBy: reporter, reportedAt: at('2026-11-27T10:00:00+08:00'), policy: DEFAULT_POLICY,
-    });
-
-  test('a case opens at village level awaiting acceptance, with deadlines from the policy', () => {
-    const c = open();
-    expect(c).toMatchObject({ status: 'awaiting_acceptance', level: 'village', responsibleArea: area, version: 1 });
-    expect(c.deadlines).toEqual({ acceptBy: '2026-11-28T10:00:00.000+08:00', levelDeadline: '2026-12-04T10:00:00.000+08:00' });
-    expect(c.timeline[0]).toMatchObject({ seq: 1, action: 'opened', actor: reporter, from: null });
-  });
-
-  test('accept, then agreement; every other order is refused', () => {
-    const c = open();
-    const agreement = { form: 'oral' as const, terms: '互相道歉', parties: ['张三', '李四'] };
-    expect(() => checkMediationAction(c, { type: 'recordAgreement', actor: mediator, agreement })).toThrow(InvalidTransition);
-    const { next: accepted, event } = applyMediationAction(c, { type: 'accept', actor: mediator }, at('2026-11-27T11:00:00+08:00'));
-    expect(event).toMatchObject({ seq: 2, action: 'accepted', actor: actorRef(mediator), from: { status: 'awaiting_acceptance' }, to: { status: 'in_mediation' } });
-    expect(accepted.deadlines.acceptBy).toBeUndefined();
-    expect(c.status).toBe('awaiting_acceptance'); // the old state is untouched
-    expect(() => checkMediationAction(accepted, { type: 'accept', actor: mediator })).toThrow(InvalidTransition);
-    expect(() =>
-      checkMediationAction(accepted, { type: 'recordAgreement', actor: mediator, agreement: { ...agreement, parties: ['张三'] } }),
-    ).toThrow(/李四/);
-    const { next: closed } = applyMediationAction(accepted, { type: 'recordAgreement', actor: mediator, agreement }, at('2026-11-28T09:00:00+08:00'));
-    expect(closed).toMatchObject({ status: 'closed', version: 3, outcome: { kind: 'agreement' } });
-    expect(() => checkMediationAction(closed, { type: 'accept', actor: mediator })).toThrow(/已结案/);
-  });
-
-  test('only mediators of the unit and level holding the case may act', () => {
-    const c = open();
-    expect(() => checkMediationAction(c, { type: 'accept', actor: { ...mediator, area: '肃宁县/梁家村镇/西村' } })).toThrow(NotPermitted);
-    expect(() => checkMediationAction(c, { type: 'accept', actor: { ...mediator, level: 'township', area: '肃宁县/梁家村镇' } })).toThrow(NotPermitted);
-    expect(() => checkMediationAction(c, { type: 'accept', actor: { ...mediator, role: 'supervisor' } })).toThrow(NotPermitted);
   });
 });
 

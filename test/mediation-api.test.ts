@@ -96,11 +96,19 @@ test('a grid worker reports a dispute; the village mediators are mailed; accept 
     [2, med1.id, 'accepted', 'awaiting_acceptance', 'in_mediation'],
     [3, med1.id, 'agreement_recorded', 'in_mediation', 'closed'],
   ]);
+  // The party who gave an address is told the outcome, with the judicial-confirmation window.
+  const told = await sys.smtp.waitFor((m) => m.to.includes('zhangsan@example.cn') && m.subject.includes(id));
+  expect(told.text).toContain('共同疏通排水沟');
+  expect(told.text).toContain('司法确认');
   const reg = await sys.db.query('SELECT status, closed_at, version FROM cases WHERE id = $1', [id]);
   expect(reg.rows[0]).toMatchObject({ status: 'closed', version: 3 });
   expect(reg.rows[0].closed_at).toBeInstanceOf(Date);
 
-  // The workflow completes, and visibility (Web UI, `temporal workflow list`) finds it by its search attributes.
+  // The follow-up visit finds the agreement performed: the workflow completes, and visibility (Web UI,
+  // `temporal workflow list`) finds it by its search attributes.
+  const visit = await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med1.token, body: { performed: true, notes: '排水沟已疏通' } });
+  expect(visit.status).toBe(200);
+  expect(visit.body.finished).toBe(true);
   await sys.client.workflow.getHandle(id).result();
   const query = `PinganKind = 'mediation' AND PinganStatus = 'closed' AND PinganArea = '${where.township}'`;
   let listed: string[] = [];
@@ -153,10 +161,14 @@ test('an agreement before acceptance is refused with 409 and changes nothing', a
     body: { form: 'oral', terms: '口头协议：互相道歉', parties: ['张三', '李四'] },
   });
   expect(done.status).toBe(200);
-  await sys.client.workflow.getHandle(id).result();
   const closed = await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med1.token, body: {} });
   expect(closed.status).toBe(409);
   expect(closed.body.error.message).toContain('已结案');
+  await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med1.token, body: { performed: true, notes: '已履行' } });
+  await sys.client.workflow.getHandle(id).result();
+  const finished = await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med1.token, body: {} });
+  expect(finished.status).toBe(409);
+  expect(finished.body.error.message).toContain('已办结');
 });
 
 test('intake with an Idempotency-Key returns the same case when retried, and starts one workflow', async () => {

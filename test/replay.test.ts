@@ -42,6 +42,7 @@ test('a fresh case from intake to agreement replays', async () => {
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: 'x', parties: ['甲', '乙'] } }); // refused: 409
   await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med.token, body: {} });
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
+  await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med.token, body: { performed: true, notes: '已还清' } });
   const handle = sys.client.workflow.getHandle(id);
   await handle.result();
   const history = await handle.fetchHistory();

@@ -4,22 +4,30 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import {
   applyMediationAction,
+  CHANNEL_NAMES,
   checkMediationAction,
   InvalidTransition,
+  LEVEL_NAMES,
   nextDeadline,
+  nextSystemAction,
   NotPermitted,
-  type ActingStaff,
   openMediation,
+  ROUTE_NAMES,
+  type ActingStaff,
   type Agreement,
   type MediationAction,
   type MediationCase,
+  type Notice,
   type OpenMediationInput,
+  type StaffAction,
+  type TimelineEvent,
 } from '../domain/mediation';
 import type { ProcessActivities } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
@@ -28,24 +36,21 @@ import { areaPrefixes, SA } from '../domain/search-attributes';
 export const mediationState = defineQuery<MediationCase>('mediationState');
 /** Returns once the case is in the register (PostgreSQL), so the API can answer 201 with a readable case. */
 export const mediationOpened = defineUpdate<MediationCase>('mediationOpened');
+/** Every staff action (accept, assign, session, escalation, agreement, failure, withdrawal, refusal, urge, …). */
+export const mediationAction = defineUpdate<MediationCase, [StaffAction]>('mediationAction');
+/** The first slice's two updates; kept so that cases started before mediationAction existed still replay. */
 export const acceptCase = defineUpdate<MediationCase, [{ actor: ActingStaff; note?: string }]>('acceptCase');
 export const recordAgreement = defineUpdate<MediationCase, [{ actor: ActingStaff; agreement: Agreement }]>('recordAgreement');
+
+/** Patch: the full process (timers, escalation, aftercare, notices per transition) after the first slice. */
+export const PROCESS_V2 = 'mediation-process-v2';
 
 const acts = proxyActivities<ProcessActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
-const CHANNEL_NAMES: Record<string, string> = {
-  grid: '网格员上报',
-  walk_in: '来访窗口',
-  hotline: '热线电话',
-  police: '警调对接',
-  court: '诉调对接',
-  petition: '访调对接',
-};
-
-/** Turns a domain refusal into the failure the client sees (the API answers 409 with its message). */
+/** Turns a domain refusal into the failure the client sees (the API answers 409 or 403 with its message). */
 function refuse(err: unknown): never {
   if (err instanceof InvalidTransition) {
     throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
@@ -57,35 +62,55 @@ function refuse(err: unknown): never {
 }
 
 export async function mediationWorkflow(input: OpenMediationInput): Promise<MediationCase> {
-  let c = openMediation(input);
+  const v2 = patched(PROCESS_V2);
+  const { policy } = input;
+  const opened = openMediation(input);
+  let c = opened.case;
   let recorded = false;
 
-  const publish = () =>
+  const publish = () => {
+    const deadline = nextDeadline(c);
     upsertSearchAttributes([
       { key: SA.kind, value: 'mediation' },
       { key: SA.status, value: c.status },
       { key: SA.level, value: c.level },
       { key: SA.area, value: areaPrefixes(c.area) },
       { key: SA.category, value: c.category },
-      { key: SA.nextDeadline, value: nextDeadline(c) ? new Date(nextDeadline(c)!) : null },
-      { key: SA.overdue, value: false },
+      { key: SA.nextDeadline, value: deadline ? new Date(deadline) : null },
+      { key: SA.overdue, value: c.overdue },
     ]);
+  };
 
-  const act = async (action: MediationAction): Promise<MediationCase> => {
+  const send = async (notices: Notice[], event: TimelineEvent) => {
+    const data = {
+      case: c,
+      event,
+      levelName: LEVEL_NAMES[c.level],
+      fromLevelName: event.from ? LEVEL_NAMES[event.from.level] : null,
+      channelName: CHANNEL_NAMES[c.channel],
+      routeName: c.outcome?.kind === 'failed' ? ROUTE_NAMES[c.outcome.route] : null,
+    };
+    for (const n of notices) {
+      await acts.notify({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
+    }
+  };
+
+  const act = async (action: MediationAction, now = Date.now()): Promise<MediationCase> => {
     let result;
     try {
-      result = applyMediationAction(c, action, Date.now());
+      result = applyMediationAction(c, action, now, policy);
     } catch (err) {
       refuse(err);
     }
     c = result.next;
     publish();
     await acts.recordMediation({ snapshot: c, event: result.event });
+    if (v2) await send(result.notices, result.event);
     return c;
   };
   const validate = (action: MediationAction) => {
     try {
-      checkMediationAction(c, action);
+      checkMediationAction(c, action, Date.now());
     } catch (err) {
       refuse(err);
     }
@@ -96,6 +121,7 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     await condition(() => recorded);
     return c;
   });
+  setHandler(mediationAction, (action) => act(action), { validator: validate });
   setHandler(acceptCase, ({ actor, note }) => act({ type: 'accept', actor, note }), {
     validator: ({ actor, note }) => validate({ type: 'accept', actor, note }),
   });
@@ -106,13 +132,25 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   publish();
   await acts.recordMediation({ snapshot: c, event: c.timeline[0] });
   recorded = true;
-  await acts.notify({
-    key: `${c.id}:assigned:${c.level}`,
-    template: 'mediation/new-case',
-    recipients: { kind: 'mediators', area: c.responsibleArea, level: c.level },
-    data: { case: c, channelName: CHANNEL_NAMES[c.channel] ?? c.channel },
-  });
+  await send(opened.notices, c.timeline[0]);
 
-  await condition(() => c.status === 'closed' && allHandlersFinished());
+  if (!v2) {
+    await condition(() => c.status === 'closed' && allHandlersFinished());
+    return c;
+  }
+
+  // The clock: wait for the next time-driven action, unless a staff action changes the case first.
+  while (!c.finished) {
+    const version = c.version;
+    const due = nextSystemAction(c);
+    if (!due) {
+      await condition(() => c.version !== version);
+      continue;
+    }
+    const wait = due.at - Date.now();
+    if (wait > 0 && (await condition(() => c.version !== version, wait))) continue;
+    await act(due.action, Math.max(Date.now(), due.at));
+  }
+  await condition(allHandlersFinished);
   return c;
 }
