@@ -94,6 +94,21 @@ test('withdrawal and refusal end the case; only parties of the case; urging is f
   const r = await post(b, 'refusal', vm.token, { party: '钱乙', reason: '拒绝调解' });
   expect(r.body).toMatchObject({ finished: true, outcome: { kind: 'refused', party: '钱乙' } });
   await sys.smtp.waitFor((m) => m.to.includes('zhaojia@example.cn') && m.subject.includes(b) && m.text.includes('第十七条'));
+
+  // After Temporal's retention removes the history, the closed case stays readable from the register: a copy of
+  // the finished case under an id that Temporal has never seen answers from PostgreSQL alone.
+  const gone = `MED-${Date.now().toString(16).toUpperCase().padStart(12, '0').slice(-12)}`;
+  await sys.db.query(
+    `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, policy_version, version, snapshot)
+     SELECT $2, kind, status, level, area, category, summary, opened_at, closed_at, policy_version, version,
+            jsonb_set(snapshot, '{id}', to_jsonb($2::text)) FROM cases WHERE id = $1`,
+    [a, gone],
+  );
+  await expect(sys.client.workflow.getHandle(gone).describe()).rejects.toThrow(/not found/i);
+  const read = await sys.call('GET', `/api/v1/mediations/${gone}`, { token: sup.token });
+  expect(read.status).toBe(200);
+  expect(read.body).toMatchObject({ id: gone, finished: true, outcome: { kind: 'withdrawn' } });
+  expect(read.body.timeline.map((e: any) => e.action)).toEqual(['opened', 'urged', 'withdrawn']);
 });
 
 test('after an agreement: judicial confirmation and a follow-up that reopens mediation', async () => {
@@ -120,7 +135,7 @@ test('the register lists and counts inside the member area only', async () => {
   expect(stats.body.area).toBe(where.county);
   const all = await sys.call('GET', '/api/v1/mediations?limit=200', { token: sup.token });
   expect(stats.body.total).toBe(all.body.items.length);
-  expect(stats.body.outcomes).toMatchObject({ failed: 1, withdrawn: 1, refused: 1 });
+  expect(stats.body.outcomes).toMatchObject({ failed: 1, withdrawn: 2, refused: 1 }); // withdrawn: the case and its register-only copy
   expect(all.body.items.every((i: any) => i.area.startsWith(where.county))).toBe(true);
   expect((await sys.call('GET', '/api/v1/mediations?area=献县', { token: sup.token })).status).toBe(403);
   expect((await sys.call('GET', '/api/v1/mediations?status=lost', { token: sup.token })).status).toBe(400);
