@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_POLICY, type Policy } from '../domain/policy';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { replayCase } from './replay-helpers';
 
 /**
  * On the real dev server, through HTTP, with a short POLICY_FILE (seconds instead of days): an untouched case is
@@ -118,4 +119,11 @@ test('an untouched case escalates by itself to township and county and is overdu
   // Every mail of the case went out once.
   const subjects = sys.smtp.messages.filter((m) => m.subject.includes(id)).map((m) => `${m.to.join(',')} ${m.subject}`);
   expect(new Set(subjects).size).toBe(subjects.length);
+
+  // The whole history — timers, escalations, updates — replays against the current code.
+  await replayCase(sys, id, 'mediation-v2-escalation-overdue-urge');
+  if (process.env.PRINT_TIMELINE) {
+    const final = await sys.call('GET', `/api/v1/mediations/${id}`, { token: sup.token });
+    console.log(final.body.timeline.map((e: any) => `${e.at}  ${e.action.padEnd(20)} ${e.actor.name.padEnd(6)} ${e.from?.level ?? '-'}/${e.from?.status ?? '-'} → ${e.to.level}/${e.to.status}`).join('\n'));
+  }
 });

@@ -1,16 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../worker/worker';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { HISTORIES_DIR as dir, replayCase } from './replay-helpers';
 
 /**
  * Workflow code must stay replay-safe. Histories recorded from earlier versions (test/histories/*.json) and a fresh
  * one are replayed against today's code; a non-deterministic change fails here. Changing a running process needs
- * patched(). `RECORD_HISTORY=name npm test -- replay` adds the fresh history as a fixture.
+ * patched(). `RECORD_HISTORY=1 npx jest test/replay.test.ts test/mediation-escalation.test.ts` refreshes the v2 fixtures.
  */
-const dir = path.join(__dirname, 'histories');
 let sys: TestSystem;
 
 beforeAll(async () => {
@@ -43,17 +42,6 @@ test('a fresh case from intake to agreement replays', async () => {
   await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med.token, body: {} });
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
   await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med.token, body: { performed: true, notes: '已还清' } });
-  const handle = sys.client.workflow.getHandle(id);
-  await handle.result();
-  const history = await handle.fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
-  if (process.env.RECORD_HISTORY) {
-    // The CLI writes the standard JSON form of a history (the same as the Web UI's download).
-    const json = execFileSync(
-      process.env.TEMPORAL_CLI_PATH!,
-      ['workflow', 'show', '--workflow-id', id, '--address', sys.config.TEMPORAL_ADDRESS!, '--output', 'json'],
-      { encoding: 'utf8' },
-    );
-    fs.writeFileSync(path.join(dir, `${process.env.RECORD_HISTORY}.json`), json);
-  }
+  await sys.client.workflow.getHandle(id).result();
+  await replayCase(sys, id, 'mediation-v2-agreement-follow-up');
 });
