@@ -1,6 +1,7 @@
 /**
  * Starts the real infrastructure the suite runs against, once:
  * - the Temporal CLI dev server (built by `go install` when missing), in memory, on a free port;
+ * - the Java time-skipping test server's jars (fetched once with Maven when missing; each suite starts its own);
  * - a throw-away PostgreSQL cluster, unless TEST_DATABASE_URL names a server.
  * Missing infrastructure fails the run loudly; nothing is skipped.
  */
@@ -11,6 +12,7 @@ import { Client } from 'pg';
 import { createLogger } from '../platform/logger';
 import { freePort } from '../platform/net';
 import { ensureTemporalCli } from '../platform/temporal-cli';
+import { ensureTimeSkippingServer } from '../platform/test-server';
 import { startDevServer, type DevServer } from '../platform/temporal';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../platform/throwaway-postgres';
 
@@ -26,6 +28,8 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
 
   const cli = await ensureTemporalCli(logger);
+  const testServer = await ensureTimeSkippingServer((msg) => logger.info(msg));
+  logger.info({ testServer }, 'Temporal time-skipping test server available');
   process.env.TEMPORAL_CLI_PATH = cli;
   if (!process.env.TEST_TEMPORAL_ADDRESS) {
     const temporal = await startDevServer({

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { loadTemplates } from '../activities/templates';
+import type { MediationCase } from '../domain/mediation';
+import { DEFAULT_POLICY, type Policy } from '../domain/policy';
+import { DAY_MS, HOUR_MS, shanghaiDate, startOfShanghaiDate, toShanghaiIso } from '../domain/time';
+import { createPool, migrate, type Db } from '../platform/db';
+import { createLogger } from '../platform/logger';
+import { createMailer, type Mailer } from '../platform/mailer';
+import { ensureSearchAttributes } from '../platform/temporal';
+import { ensureTimeSkippingServer } from '../platform/test-server';
+import { workflowBundle } from '../worker/worker';
+import { mediationAction, mediationState, mediationWorkflow } from '../workflows/mediation';
+import { uniqueVillage } from './harness';
+import { startSmtpReceiver, type SmtpReceiver } from './smtp';
+
+/**
+ * Timers at their real lengths, through the Java time-skipping test server (io.temporal:temporal-test-server): the
+ * real workflow, with the real activities against PostgreSQL and SMTP, at the default policy's durations.
+ */
+let env: TestWorkflowEnvironment;
+let db: Db;
+let smtp: SmtpReceiver;
+let mailer: Mailer;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `timers-${randomBytes(3).toString('hex')}`;
+const where = uniqueVillage('计时');
+
+beforeAll(async () => {
+  const server = await ensureTimeSkippingServer((m) => console.log(m)); // fetched by test/global-setup.ts
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
+  // The test server knows no custom search attributes until they are registered.
+  await ensureSearchAttributes(env.client, 'default', createLogger('silent'));
+  db = createPool(process.env.TEST_DATABASE_URL!);
+  await migrate(db);
+  smtp = await startSmtpReceiver();
+  mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger: createLogger('silent') });
+  const users: Array<[string, string, string, string | null]> = [
+    ['vm', where.village, 'village', null],
+    ['tm', where.township, 'township', null],
+    ['cm', where.county, 'county', 'neighbourhood'],
+    ['cmed', where.county, 'county', 'medical'],
+  ];
+  for (const [id, area, level, committee] of users) {
+    await db.query(
+      `INSERT INTO users (id, name, email, role, level, committee, area, token_hash) VALUES ($1, $1, $2, 'mediator', $3, $4, $5, $6)`,
+      [`${id}-${where.county}`, `${id}@${taskQueue}.test.cn`, level, committee, area, `h-${id}-${where.county}`],
+    );
+  }
+  await db.query(`INSERT INTO users (id, name, email, role, area, token_hash) VALUES ($1, '督导', $2, 'supervisor', $3, $4)`, [
+    `sup-${where.county}`, `sup@${taskQueue}.test.cn`, where.county, `h-sup-${where.county}`,
+  ]);
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' }),
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  mailer?.close();
+  await smtp?.stop();
+  await db?.end();
+});
+
+async function open(category: string, policy: Policy = DEFAULT_POLICY) {
+  const reportedAt = await env.currentTimeMs();
+  const caseId = `MED-${randomBytes(6).toString('hex').toUpperCase()}`;
+  const handle = await env.client.workflow.start(mediationWorkflow, {
+    taskQueue,
+    workflowId: caseId,
+    args: [{
+      caseId, category, summary: '计时测试', area: where.village, channel: 'grid', reportedAt, policy,
+      parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }],
+      reportedBy: { id: 'grid', name: '网格员', role: 'grid_worker' },
+    }],
+  });
+  return { handle, reportedAt };
+}
+/** A timer fires at its time; the workflow sees it a few milliseconds later. */
+const expectWithinASecond = (actual: number, expected: number) => {
+  expect(actual).toBeGreaterThanOrEqual(expected);
+  expect(actual - expected).toBeLessThan(1000);
+};
+const actionsSince = (c: MediationCase, t0: number) =>
+  c.timeline.slice(1).map((e) => [Math.round(((Date.parse(e.at) - t0) / HOUR_MS) * 100) / 100, e.action, e.to.level]);
+
+test('an untouched case: reminder at 75 % of a day, township after 1 day, county after 2, overdue after 3', async () => {
+  const { handle, reportedAt } = await open('neighbourhood');
+  await env.sleep('17 hours');
+  expect((await handle.query(mediationState)).timeline).toHaveLength(1);
+  await env.sleep('2 hours'); // 19 h
+  let c = await handle.query(mediationState);
+  expect(actionsSince(c, reportedAt)).toEqual([[18, 'acceptance_reminder', 'village']]);
+  await smtp.waitFor((m) => m.subject.includes(c.id) && m.subject.includes('办理提醒') && m.to[0].startsWith('vm@'));
+  await env.sleep(5 * HOUR_MS - 60_000); // a minute before the day ends: still at the village
+  expect((await handle.query(mediationState)).level).toBe('village');
+  await env.sleep(120_000);
+  c = await handle.query(mediationState);
+  expect(c.level).toBe('township');
+  await smtp.waitFor((m) => m.subject.includes(c.id) && m.to[0].startsWith('tm@'));
+  await env.sleep(48 * HOUR_MS - 60_000); // 72 h + 1 min
+  c = await handle.query(mediationState);
+  expect(actionsSince(c, reportedAt)).toEqual([
+    [18, 'acceptance_reminder', 'village'],
+    [24, 'escalated', 'township'],
+    [42, 'acceptance_reminder', 'township'],
+    [48, 'escalated', 'county'],
+    [66, 'acceptance_reminder', 'county'],
+    [72, 'overdue', 'county'],
+  ]);
+  expect(c).toMatchObject({ overdue: true, status: 'awaiting_acceptance', responsibleArea: where.county, committee: 'neighbourhood' });
+  await smtp.waitFor((m) => m.subject.includes(c.id) && m.subject.includes('逾期预警') && m.to[0].startsWith('sup@'));
+  const reg = await db.query('SELECT level, overdue FROM cases WHERE id = $1', [c.id]);
+  expect(reg.rows[0]).toEqual({ level: 'county', overdue: true });
+  await handle.terminate('test over');
+});
+
+test('an accepted case: reminder at 75 % of 7 days, climbs at 7 days; overdue at county 30 days after arriving', async () => {
+  const { handle, reportedAt } = await open('neighbourhood');
+  const act = (actor: string, level: 'village' | 'township' | 'county', area: string, committee: string | null = null) =>
+    handle.executeUpdate(mediationAction, {
+      args: [{ type: 'accept', actor: { id: `${actor}-${where.county}`, name: actor, role: 'mediator', level, area, committee } }],
+    });
+  await act('vm', 'village', where.village);
+  await env.sleep(`${7 * 24 * 0.75 - 1} hours`);
+  expect(actionsSince(await handle.query(mediationState), reportedAt)).toEqual([[0, 'accepted', 'village']]);
+  await env.sleep('2 hours');
+  expect(actionsSince(await handle.query(mediationState), reportedAt).pop()).toEqual([126, 'level_reminder', 'village']);
+  await env.sleep(`${7 * 24 - 127 - 1} hours`); // an hour before 7 days
+  expect((await handle.query(mediationState)).level).toBe('village');
+  await env.sleep('2 hours');
+  let c = await handle.query(mediationState);
+  expect(actionsSince(c, reportedAt).pop()).toEqual([168, 'escalated', 'township']);
+  const atTownship = Date.parse(c.levelEnteredAt);
+  await act('tm', 'township', where.township);
+  await env.sleep(`${15 * 24 + 1} hours`);
+  c = await handle.query(mediationState);
+  expect(c.level).toBe('county');
+  expectWithinASecond(Date.parse(c.levelEnteredAt) - atTownship, 15 * DAY_MS);
+  await act('cm', 'county', where.county, 'neighbourhood');
+  await env.sleep(`${30 * 24 + 1} hours`);
+  c = await handle.query(mediationState);
+  // Read from the timeline: the county reminder at 75 % of 30 days, then overdue exactly 30 days after arriving.
+  expect(actionsSince(c, reportedAt).slice(-3)).toEqual([
+    [22 * 24 + 2, 'accepted', 'county'], // 2 hours after arriving: the test's own steps
+    [22 * 24 + 22.5 * 24, 'level_reminder', 'county'],
+    [52 * 24, 'overdue', 'county'],
+  ]);
+  expect(c.overdue).toBe(true);
+  expectWithinASecond(Date.parse(c.timeline[c.timeline.length - 1].at) - Date.parse(c.levelEnteredAt), 30 * DAY_MS);
+  expectWithinASecond(Date.parse(c.timeline[c.timeline.length - 1].at) - reportedAt, 52 * DAY_MS);
+  expect(c.status).toBe('in_mediation'); // overdue at county never closes the case
+  await handle.terminate('test over');
+});
+
+test('a medical dispute: 30 working days from acceptance across a 调休 Sunday, Mid-Autumn and National Day', async () => {
+  // The 2026 National Day pattern (worked Sunday 20 Sep, Mid-Autumn 25 Sep, 1-7 Oct off, worked Saturday 10 Oct) moved
+  // by whole weeks to lie ahead of the test server's clock, so the timers run forward into it.
+  const now = await env.currentTimeMs();
+  const base = startOfShanghaiDate('2026-09-18'); // a Friday
+  const weeks = Math.ceil((now + 2 * DAY_MS - base) / (7 * DAY_MS));
+  const shift = (d: string) => shanghaiDate(startOfShanghaiDate(d) + weeks * 7 * DAY_MS);
+  const policy: Policy = JSON.parse(JSON.stringify(DEFAULT_POLICY));
+  policy.version = 'test-shifted-calendar';
+  policy.calendar.value = {
+    weekendDays: [0, 6],
+    holidays: ['2026-09-25', '2026-09-26', '2026-09-27', ...['01', '02', '03', '04', '05', '06', '07'].map((d) => `2026-10-${d}`)].map(shift),
+    workedWeekendDays: ['2026-09-20', '2026-10-10'].map(shift),
+  };
+  const friday10am = startOfShanghaiDate(shift('2026-09-18')) + 10 * HOUR_MS;
+  await env.sleep(friday10am - now);
+  const { handle } = await open('medical', policy);
+  let c = await handle.executeUpdate(mediationAction, {
+    args: [{ type: 'accept', actor: { id: `cmed-${where.county}`, name: '医调委', role: 'mediator', level: 'county', area: where.county, committee: 'medical' } }],
+  });
+  expect(c.level).toBe('county');
+  // As in the real calendar, 18 September + 30 working days ends when 5 November ends.
+  expect(c.deadlines.levelDeadline).toBe(toShanghaiIso(startOfShanghaiDate(shift('2026-11-06'))));
+  const deadline = Date.parse(c.deadlines.levelDeadline!);
+  await env.sleep(deadline - (await env.currentTimeMs()) - HOUR_MS);
+  expect((await handle.query(mediationState)).overdue).toBe(false);
+  await env.sleep(2 * HOUR_MS);
+  c = await handle.query(mediationState);
+  expect(c.overdue).toBe(true);
+  const last = c.timeline[c.timeline.length - 1];
+  expect(last.action).toBe('overdue');
+  expectWithinASecond(Date.parse(last.at), deadline);
+  await handle.terminate('test over');
+});
