@@ -5,6 +5,7 @@ import { nextDeadline } from '../domain/mediation';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
+import { createPetitionActivities } from './petitions';
 import type { TemplateRenderer } from './templates';
 
 export interface ActivityDeps {
@@ -37,6 +38,13 @@ async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
       const q = await db.query<Person>('SELECT id, name, email FROM users WHERE id = ANY($1::text[]) ORDER BY id', [r.ids]);
       return q.rows;
     }
+    case 'staff': {
+      const q = await db.query<Person>(
+        `SELECT id, name, email FROM users WHERE role = $2 AND ($1 = area OR $1 LIKE area || '/%') ORDER BY id`,
+        [r.area, r.role],
+      );
+      return q.rows;
+    }
     case 'supervisors': {
       const q = await db.query<Person>(
         `SELECT id, name, email FROM users
@@ -52,6 +60,7 @@ async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
 export function createActivities(deps: ActivityDeps): ProcessActivities {
   const { db, mailer, render, mailFrom } = deps;
   return {
+    ...createPetitionActivities({ db, render }),
     async recordMediation({ snapshot: c, event }: RecordTransitionInput): Promise<void> {
       await withTransaction(db, async (q) => {
         await q.query(

@@ -8,6 +8,8 @@ import { createUser } from '../platform/users';
 import { actorOf, authenticate, requireRole } from './auth';
 import { badRequest, errorHandler, fromZod, notFoundHandler } from './errors';
 import { mediationRoutes } from './mediations';
+import { meetingRoutes } from './meetings';
+import { petitionRoutes } from './petitions';
 import { buildOpenApi } from './openapi';
 import { CreateUserBody } from './schemas';
 
@@ -83,6 +85,8 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(201).json(await createUser(db, body, actor));
   });
   api.use('/mediations', mediationRoutes(deps));
+  api.use('/petitions', petitionRoutes(deps));
+  api.use('/meetings', meetingRoutes(deps));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

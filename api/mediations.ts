@@ -9,7 +9,7 @@ import {
 import type { z } from 'zod';
 import { actorRef, type Actor, type Role } from '../domain/actors';
 import { areaKind } from '../domain/areas';
-import type { ActingStaff, MediationCase, StaffAction } from '../domain/mediation';
+import type { ActingStaff, MediationCase, OpenMediationInput, StaffAction } from '../domain/mediation';
 import { findCategory, type Policy } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
@@ -35,9 +35,9 @@ export function parse<T extends z.ZodType>(schema: T, input: unknown, where = 'b
 const CASE_ID = /^MED-[0-9A-F]{12}$/;
 
 /** A retried request with the same Idempotency-Key from the same member maps to the same case id. */
-function caseIdFor(actor: Actor, key: string | undefined): string {
+export function caseIdFor(actor: Actor, key: string | undefined, prefix = 'MED'): string {
   const seed = key ? createHash('sha256').update(`${actor.id}\n${key}`).digest('hex') : randomBytes(6).toString('hex');
-  return `MED-${seed.slice(0, 12).toUpperCase()}`;
+  return `${prefix}-${seed.slice(0, 12).toUpperCase()}`;
 }
 
 const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
@@ -76,6 +76,35 @@ export const ACTION_ROUTES = [
   route({ path: 'follow-up', roles: ['mediator'], schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }) }),
 ];
 
+/**
+ * Starts a case (or, for a retried id, finds it) and answers once it is in the register. Also used by the petition
+ * API to transfer a petition to mediation (访调对接).
+ */
+export async function startMediationCase(
+  deps: MediationDeps,
+  input: Omit<OpenMediationInput, 'reportedAt' | 'policy'>,
+): Promise<{ case: MediationCase; fresh: boolean }> {
+  const now = Date.now();
+  try {
+    const c = await deps.client.workflow.executeUpdateWithStart(mediationOpened, {
+      startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, {
+        workflowId: input.caseId,
+        taskQueue: deps.taskQueue,
+        args: [{ ...input, reportedAt: now, policy: deps.policy }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    });
+    return { case: c, fresh: c.openedAt === toShanghaiIso(now) };
+  } catch (err) {
+    // Same id, but the case's workflow has already ended: answer with the case from the register.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const r = await deps.db.query<{ snapshot: MediationCase }>('SELECT snapshot FROM cases WHERE id = $1', [input.caseId]);
+    if (!r.rows[0]) throw err;
+    return { case: r.rows[0].snapshot, fresh: false };
+  }
+}
+
 export function mediationRoutes(deps: MediationDeps): Router {
   const { client, db, policy, taskQueue } = deps;
   const router = Router();
@@ -106,26 +135,8 @@ export function mediationRoutes(deps: MediationDeps): Router {
     if (areaKind(body.area) !== 'village') throw badRequest('area: a dispute is reported in a village: county/township/village');
     requireArea(actor, body.area);
     const caseId = caseIdFor(actor, key);
-    const now = Date.now();
-    const input = { caseId, ...body, reportedBy: actorRef(actor), reportedAt: now, policy };
-    try {
-      const c = await client.workflow.executeUpdateWithStart(mediationOpened, {
-        startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, {
-          workflowId: caseId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      });
-      const fresh = c.openedAt === toShanghaiIso(now);
-      res.status(fresh ? 201 : 200).location(`/api/v1/mediations/${caseId}`).json(c);
-    } catch (err) {
-      // Same key, but the case's workflow has already ended: answer with the case from the register.
-      const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registered(caseId));
-      if (!existing) throw err;
-      res.status(200).location(`/api/v1/mediations/${caseId}`).json(existing);
-    }
+    const { case: c, fresh } = await startMediationCase(deps, { caseId, ...body, reportedBy: actorRef(actor) });
+    res.status(fresh ? 201 : 200).location(`/api/v1/mediations/${caseId}`).json(c);
   });
 
   /** The register, filtered, inside the member's area (supervisors' view of every case). */

@@ -1,11 +1,35 @@
 import { z } from 'zod';
 import type { Policy } from './policy';
+import { VillagePolicySchema } from './village-policy-schema';
 
 /** The shape a POLICY_FILE must have (the same as DEFAULT_POLICY). Checked at start-up, never in workflows. */
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 const duration = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'minutes', 'hours', 'calendarDays', 'workingDays']) });
 const sourced = <T extends z.ZodTypeAny>(value: T) => z.object({ value, source: z.string().min(1) });
 const level = z.enum(['village', 'township', 'county']);
+
+const petition = z.object({
+  assignLimit: sourced(duration),
+  acceptanceNoticeLimit: sourced(duration),
+  objectionLimit: sourced(duration),
+  handlingLimit: sourced(duration),
+  maxExtension: sourced(duration),
+  reviewWindow: sourced(duration),
+  reviewAnswerLimit: sourced(duration),
+  reReviewWindow: sourced(duration),
+  reReviewAnswerLimit: sourced(duration),
+  warnShare: sourced(z.number().gt(0).lt(1)),
+  leadingGroup: sourced(z.array(z.object({ title: z.string().min(1), name: z.string().min(1), email: z.email() })).min(1)),
+  meeting: sourced(
+    z.object({
+      dayOfWeek: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5), z.literal(6), z.literal(7)]),
+      hour: z.number().int().min(0).max(23),
+      minute: z.number().int().min(0).max(59),
+      chair: z.object({ name: z.string().min(1), email: z.email() }),
+      minutesWithin: duration,
+    }),
+  ),
+});
 
 export const PolicySchema = z.object({
   version: z.string().min(1),
@@ -39,6 +63,8 @@ export const PolicySchema = z.object({
       .min(1),
     channels: z.array(z.string()).min(1),
   }),
+  petition,
+  village: VillagePolicySchema,
 }) satisfies z.ZodType<Policy>;
 
 export function parsePolicy(json: unknown): Policy {

@@ -1,4 +1,5 @@
 import type { Duration, WorkCalendar } from './calendar';
+import { DEFAULT_VILLAGE_POLICY, type VillagePolicy } from './village-policy';
 
 /**
  * The policy: every statutory number and every per-county setting, each with its source. It lives once, here;
@@ -46,7 +47,61 @@ export interface Policy {
     categories: MediationCategory[];
     channels: string[];
   };
+  /** Optional in the type only because policy snapshots of cases started before petitions existed lack it. */
+  petition?: PetitionPolicy;
+  /** 四议两公开 (domain/village-policy.ts). Optional in the type only because policy snapshots of cases started
+   *  before village decisions existed lack it; the schema requires it. */
+  village?: VillagePolicy;
 }
+
+export interface PetitionPolicy {
+  assignLimit: Sourced<Duration>;
+  acceptanceNoticeLimit: Sourced<Duration>;
+  objectionLimit: Sourced<Duration>;
+  handlingLimit: Sourced<Duration>;
+  maxExtension: Sourced<Duration>;
+  reviewWindow: Sourced<Duration>;
+  reviewAnswerLimit: Sourced<Duration>;
+  reReviewWindow: Sourced<Duration>;
+  reReviewAnswerLimit: Sourced<Duration>;
+  /** Warn at this share of the time up to an office deadline. */
+  warnShare: Sourced<number>;
+  /** 五人领导小组: the five members of the county's leading group, told of every petition and every passed deadline. */
+  leadingGroup: Sourced<{ title: string; name: string; email: string }[]>;
+  /** 信访稳定集中办公会议: weekly, at this day and time (Asia/Shanghai), chaired by the county party secretary. */
+  meeting: Sourced<{ dayOfWeek: 1 | 2 | 3 | 4 | 5 | 6 | 7; hour: number; minute: number; chair: { name: string; email: string }; minutesWithin: Duration }>;
+}
+
+const REGULATION = '信访工作条例 (2022)';
+const days = (value: number, unit: 'calendarDays' | 'workingDays' = 'calendarDays'): Duration => ({ value, unit });
+
+/** The petition section of the default policy: statutory periods and the county's 5+N settings. */
+export const DEFAULT_PETITION_POLICY: PetitionPolicy = {
+  assignLimit: { value: days(15), source: `${REGULATION} Art. 22: forward or assign within 15 days of registration` },
+  acceptanceNoticeLimit: { value: days(15), source: `${REGULATION} Art. 23: written notice of acceptance within 15 days` },
+  objectionLimit: { value: days(5, 'workingDays'), source: `${REGULATION} Art. 23: a unit that is not competent objects within 5 working days` },
+  handlingLimit: { value: days(60), source: `${REGULATION}: handled within 60 days of acceptance (DOMAIN.md §2)` },
+  maxExtension: { value: days(30), source: `${REGULATION}: one extension of at most 30 days, approved by the unit head` },
+  reviewWindow: { value: days(30), source: `${REGULATION}: review (复查) requested within 30 days of the written reply` },
+  reviewAnswerLimit: { value: days(30), source: `${REGULATION}: review answered within 30 days` },
+  reReviewWindow: { value: days(30), source: `${REGULATION}: re-review (复核) requested within 30 days of the review answer` },
+  reReviewAnswerLimit: { value: days(30), source: `${REGULATION}: re-review answered within 30 days; hearing time does not count` },
+  warnShare: { value: 0.75, source: 'per-county setting: warn at 75 % of the time to an office deadline' },
+  leadingGroup: {
+    source: 'DOMAIN.md: 五人领导小组 (per county; replace the addresses in POLICY_FILE)',
+    value: [
+      { title: '县委副书记', name: '县委副书记', email: 'deputy-secretary@county.example.cn' },
+      { title: '县委政法委书记', name: '政法委书记', email: 'political-legal@county.example.cn' },
+      { title: '县委办公室主任', name: '县委办主任', email: 'office-director@county.example.cn' },
+      { title: '县委统战部部长', name: '统战部部长', email: 'united-front@county.example.cn' },
+      { title: '县公安局局长', name: '公安局局长', email: 'police-chief@county.example.cn' },
+    ],
+  },
+  meeting: {
+    source: 'DOMAIN.md: weekly dispatch meeting chaired by the county party secretary; day and time per county setting',
+    value: { dayOfWeek: 1, hour: 9, minute: 0, chair: { name: '县委书记', email: 'party-secretary@county.example.cn' }, minutesWithin: days(2) },
+  },
+};
 
 const MEDIATION_LAW = '人民调解法 (2010)';
 const LOCAL_PRACTICE = 'local practice, per-county setting (DOMAIN.md §1: suggested default)';
@@ -136,6 +191,8 @@ export const DEFAULT_POLICY: Policy = {
     ],
     channels: ['grid', 'walk_in', 'hotline', 'police', 'court', 'petition'],
   },
+  petition: DEFAULT_PETITION_POLICY,
+  village: DEFAULT_VILLAGE_POLICY,
 };
 
 export function findCategory(policy: Policy, code: string): MediationCategory | undefined {

@@ -13,6 +13,7 @@ import { createPool, migrate, type Db } from './db';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db';
 import type { Logger } from './logger';
 import type { Mailer } from './mailer';
+import { ensureMeetingSchedule } from './schedules';
 import { ensureTemporalCli } from './temporal-cli';
 import { connectClient, connectWorker, ensureSearchAttributes, installTemporalRuntime, startDevServer, type DevServer } from './temporal';
 import { newToken } from './users';
@@ -106,6 +107,7 @@ export async function runApi(o: {
 }): Promise<RunningApi> {
   const client = await connectClient(o.address, o.config);
   if (o.registerSearchAttributes) await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.logger);
+  await ensureMeetingSchedule(client, o.config.TEMPORAL_TASK_QUEUE, o.policy, o.logger);
   const app = createApp({ client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

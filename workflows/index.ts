@@ -1,2 +1,4 @@
 // The workflow bundle: every process the worker runs.
 export { mediationWorkflow } from './mediation';
+export { petitionWorkflow } from './petition';
+export { meetingWorkflow } from './meeting';

@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setHandler,
@@ -31,6 +32,7 @@ import {
 } from '../domain/mediation';
 import type { ProcessActivities } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import { mediationOutcome } from './petition';
 
 /** Messages of the mediation workflow (module level, next to the workflow). */
 export const mediationState = defineQuery<MediationCase>('mediationState');
@@ -44,6 +46,8 @@ export const recordAgreement = defineUpdate<MediationCase, [{ actor: ActingStaff
 
 /** Patch: the full process (timers, escalation, aftercare, notices per transition) after the first slice. */
 export const PROCESS_V2 = 'mediation-process-v2';
+/** Patch: a case transferred from a petition signals the petition its outcome. */
+export const INFORMS_PETITION = 'mediation-informs-petition';
 
 const acts = proxyActivities<ProcessActivities>({
   startToCloseTimeout: '30 seconds',
@@ -102,10 +106,18 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     } catch (err) {
       refuse(err);
     }
+    const before = c;
     c = result.next;
     publish();
     await acts.recordMediation({ snapshot: c, event: result.event });
     if (v2) await send(result.notices, result.event);
+    // 访调对接: a case transferred from a petition tells the petition its outcome.
+    const petitionId = c.channel === 'petition' && c.referral?.reference.startsWith('PET-') ? c.referral.reference : null;
+    if (petitionId && c.outcome && c.outcome !== before.outcome && patched(INFORMS_PETITION)) {
+      await getExternalWorkflowHandle(petitionId)
+        .signal(mediationOutcome, { mediationId: c.id, outcome: c.outcome.kind })
+        .catch(() => undefined); // the petition may have closed meanwhile
+    }
     return c;
   };
   const validate = (action: MediationAction) => {

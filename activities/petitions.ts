@@ -1,0 +1,89 @@
+import { nextPetitionDeadline } from '../domain/petition';
+import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
+import { toShanghaiIso } from '../domain/time';
+import type { Db } from '../platform/db';
+import { withTransaction } from '../platform/db';
+import type { TemplateRenderer } from './templates';
+
+const WEEK_MS = 7 * 24 * 3600_000;
+
+/** Petition and meeting activities: the register, archived documents, agendas and minutes. All idempotent. */
+export function createPetitionActivities(deps: { db: Db; render: TemplateRenderer }): PetitionActivities {
+  const { db, render } = deps;
+  return {
+    async recordPetition({ snapshot: p, event }) {
+      await withTransaction(db, async (q) => {
+        await q.query(
+          `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
+                              overdue, policy_version, version, snapshot, updated_at)
+           VALUES ($1, 'petition', $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+           ON CONFLICT (id) DO UPDATE SET
+             status = EXCLUDED.status, closed_at = EXCLUDED.closed_at, next_deadline = EXCLUDED.next_deadline,
+             overdue = EXCLUDED.overdue, version = EXCLUDED.version, snapshot = EXCLUDED.snapshot, updated_at = now()
+           WHERE cases.version < EXCLUDED.version`,
+          [
+            p.id, p.status, p.area, p.channel, p.subject, p.registeredAt, p.finished ? event.at : null,
+            nextPetitionDeadline(p), p.overdue, p.policyVersion, p.version, JSON.stringify(p),
+          ],
+        );
+        await q.query(
+          `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
+           VALUES ($1, $2, 'petition', $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+          [
+            `${p.id}:${event.seq}`, p.id, event.seq, event.at, event.actor.id, event.actor.name, event.actor.role, event.action,
+            event.from ? JSON.stringify({ status: event.from }) : null, JSON.stringify({ status: event.to }),
+            event.details ? JSON.stringify(event.details) : null,
+          ],
+        );
+      });
+    },
+
+    async archiveDocument({ id, caseId, kind, template, data }) {
+      const { subject, text } = render(template, data);
+      await db.query(
+        `INSERT INTO documents (id, case_id, kind, title, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+        [id, caseId, kind, subject, text],
+      );
+    },
+
+    async buildAgenda({ meetingId, heldOn, chair }): Promise<Agenda> {
+      const existing = await db.query<{ agenda: Agenda }>('SELECT agenda FROM meetings WHERE id = $1', [meetingId]);
+      if (existing.rows[0]) return existing.rows[0].agenda;
+      const prev = await db.query<{ id: string; held_on: Date }>(
+        'SELECT id, held_on FROM meetings WHERE held_on < $1 ORDER BY held_on DESC LIMIT 1',
+        [new Date(heldOn)],
+      );
+      const since = prev.rows[0]?.held_on.getTime() ?? 0;
+      const rows = await db.query<{ snapshot: import('../domain/petition').Petition; next_deadline: Date | null; overdue: boolean }>(
+        `SELECT snapshot, next_deadline, overdue FROM cases WHERE kind = 'petition' AND status <> 'closed' ORDER BY opened_at`,
+      );
+      const items: AgendaItem[] = rows.rows.map(({ snapshot: p, next_deadline, overdue }) => ({
+        id: p.id,
+        subject: p.subject,
+        petitioner: p.petitioner.name,
+        area: p.area,
+        status: p.status,
+        leader: p.leader?.name ?? null,
+        nextDeadline: next_deadline ? toShanghaiIso(next_deadline) : null,
+        dueWithinWeek: !!next_deadline && next_deadline.getTime() <= heldOn + WEEK_MS && next_deadline.getTime() > heldOn,
+        overdue: overdue || (!!next_deadline && next_deadline.getTime() <= heldOn),
+        noProgressSinceLastMeeting: since > 0 && Date.parse(p.lastProgressAt) < since,
+      }));
+      const agenda: Agenda = { meetingId, heldOn: toShanghaiIso(heldOn), previousMeeting: prev.rows[0]?.id ?? null, items };
+      await db.query(
+        `INSERT INTO meetings (id, held_on, chair, agenda) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
+        [meetingId, new Date(heldOn), chair, JSON.stringify(agenda)],
+      );
+      return agenda;
+    },
+
+    async recordMinutes({ meetingId, chair, attendees, directions, flagged, recordedBy }) {
+      await db.query(
+        `UPDATE meetings SET chair = $2, attendees = $3, directions = $4, flagged = $5, status = 'minutes_recorded',
+                recorded_by = $6, updated_at = now()
+          WHERE id = $1`,
+        [meetingId, chair, JSON.stringify(attendees), JSON.stringify(directions), JSON.stringify(flagged), recordedBy],
+      );
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { Router, type Request } from 'express';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import type { z } from 'zod';
+import { actorRef, type Actor, type Role } from '../domain/actors';
+import { findCategory, type Policy } from '../domain/policy';
+import { checkPetitionAction, type Petition, type PetitionStaffAction } from '../domain/petition';
+import { toShanghaiIso } from '../domain/time';
+import type { Db } from '../platform/db';
+import { findUsersByIds } from '../platform/users';
+import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
+import { actorOf, mayActIn, requireArea, requireRole } from './auth';
+import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
+import { caseIdFor, parse, startMediationCase } from './mediations';
+import * as S from './petition-schemas';
+
+export interface PetitionDeps {
+  client: Client;
+  db: Db;
+  policy: Policy;
+  taskQueue: string;
+}
+
+const PETITION_ID = /^PET-[0-9A-F]{12}$/;
+const STAFF: Role[] = ['petition_officer', 'leader'];
+
+interface PetitionRoute<T extends z.ZodType> {
+  path: string;
+  schema: T;
+  build(body: z.infer<T>, actor: Actor, p: Petition, req: Request): Promise<PetitionStaffAction> | PetitionStaffAction;
+}
+const route = <T extends z.ZodType>(r: PetitionRoute<T>) => r as unknown as PetitionRoute<z.ZodType>;
+
+export function petitionRoutes(deps: PetitionDeps): Router {
+  const { client, db, policy, taskQueue } = deps;
+  const router = Router();
+
+  async function registered(id: string): Promise<Petition | undefined> {
+    const r = await db.query<{ snapshot: Petition }>(`SELECT snapshot FROM cases WHERE id = $1 AND kind = 'petition'`, [id]);
+    return r.rows[0]?.snapshot;
+  }
+
+  /** Staff see the petitions of their area; a leader also sees every petition it is responsible for. */
+  async function visible(actor: Actor, id: string): Promise<Petition> {
+    if (!PETITION_ID.test(id)) throw notFound(`petition ${id} does not exist`);
+    const p = await registered(id);
+    if (!p) throw notFound(`petition ${id} does not exist`);
+    if (!mayActIn(actor, p.area) && p.leader?.id !== actor.id) throw forbidden(`petition ${id} lies outside your area ${actor.area}`);
+    return p;
+  }
+
+  router.post('/', async (req, res) => {
+    const actor = actorOf(req);
+    requireRole(actor, ['petition_officer'], 'registering a petition');
+    const body = parse(S.RegisterPetitionBody, req.body);
+    requireArea(actor, body.area);
+    // The same matter on the same facts, after re-review (复核), is not accepted again.
+    const done = await db.query<{ id: string }>(
+      `SELECT id FROM cases WHERE kind = 'petition' AND (snapshot->>'reReviewCompleted')::boolean
+          AND snapshot->'petitioner'->>'name' = $1 AND snapshot->>'subject' = $2 LIMIT 1`,
+      [body.petitioner.name, body.subject],
+    );
+    if (done.rows[0]) {
+      throw conflict(
+        `同一事项已经复核终结（${done.rows[0].id}），以同一事实和理由提出的信访不再受理 ` +
+          `(the same matter completed re-review in ${done.rows[0].id}; it is not accepted again)`,
+      );
+    }
+    const key = req.header('idempotency-key');
+    const petitionId = caseIdFor(actor, key, 'PET');
+    const now = Date.now();
+    const input = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy };
+    try {
+      const p = await client.workflow.executeUpdateWithStart(petitionRegistered, {
+        startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, {
+          workflowId: petitionId,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      });
+      res.status(p.registeredAt === toShanghaiIso(now) ? 201 : 200).location(`/api/v1/petitions/${petitionId}`).json(p);
+    } catch (err) {
+      const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registered(petitionId));
+      if (!existing) throw err;
+      res.status(200).json(existing);
+    }
+  });
+
+  router.get('/', async (req, res) => {
+    const actor = actorOf(req);
+    const q = parse(S.PetitionListQuery, req.query, 'query');
+    const area = q.area ?? (actor.area === '*' ? '' : actor.area);
+    if (area) requireArea(actor, area);
+    const args: unknown[] = [area, q.status ?? null, q.overdue === undefined ? null : q.overdue === 'true', actor.role === 'leader' ? actor.id : null];
+    const r = await db.query<{ snapshot: Petition }>(
+      `SELECT snapshot FROM cases WHERE kind = 'petition'
+          AND ($4::text IS NOT NULL OR $1 = '' OR area = $1 OR area LIKE $1 || '/%')
+          AND ($2::text IS NULL OR status = $2) AND ($3::boolean IS NULL OR overdue = $3)
+          AND ($4::text IS NULL OR snapshot->'leader'->>'id' = $4)
+        ORDER BY opened_at DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+      args,
+    );
+    res.json({
+      items: r.rows.map(({ snapshot: p }) => ({
+        id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, status: p.status, overdue: p.overdue,
+        leader: p.leader, unit: p.unit, deadlines: p.deadlines, registeredAt: p.registeredAt,
+      })),
+      limit: q.limit,
+      offset: q.offset,
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const p = await visible(actorOf(req), req.params.id);
+    if (p.finished) {
+      res.json(p);
+      return;
+    }
+    try {
+      res.json(await client.workflow.getHandle(p.id).query(petitionState));
+    } catch {
+      res.json(p);
+    }
+  });
+
+  router.get('/:id/documents', async (req, res) => {
+    const p = await visible(actorOf(req), req.params.id);
+    const r = await db.query<{ id: string; kind: string; title: string; body: string; created_at: Date }>(
+      'SELECT id, kind, title, body, created_at FROM documents WHERE case_id = $1 ORDER BY created_at',
+      [p.id],
+    );
+    res.json({ items: r.rows.map((d) => ({ id: d.id, kind: d.kind, title: d.title, body: d.body, createdAt: toShanghaiIso(d.created_at) })) });
+  });
+
+  const routes = [
+    route({ path: 'assign', schema: S.AssignBody, build: (b, a) => ({ type: 'assign', actor: actorRef(a), unit: { name: b.unit, headName: b.unitHead } }) }),
+    route({ path: 'accept', schema: S.AcceptBody, build: (b, a) => ({ type: 'accept', actor: actorRef(a), notice: b.notice }) }),
+    route({ path: 'objection', schema: S.ObjectBody, build: (b, a) => ({ type: 'object', actor: actorRef(a), reasons: b.reasons }) }),
+    route({
+      path: 'leader',
+      schema: S.LeaderBody,
+      async build(b, a) {
+        const [leader] = await findUsersByIds(db, [b.leaderId]);
+        if (!leader || leader.role !== 'leader') throw badRequest(`leaderId: ${b.leaderId} is not a leader`);
+        return { type: 'assignLeader', actor: actorRef(a), leader: { id: leader.id, name: leader.name, role: leader.role } };
+      },
+    }),
+    route({ path: 'extension', schema: S.ExtendBody, build: (b, a) => ({ type: 'extend', actor: actorRef(a), ...b }) }),
+    route({ path: 'reply', schema: S.ReplyBody, build: (b, a) => ({ type: 'reply', actor: actorRef(a), ...b }) }),
+    route({ path: 'review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReview', actor: actorRef(a), reason: b.reason }) }),
+    route({ path: 'review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReview', actor: actorRef(a), opinion: b.opinion }) }),
+    route({ path: 're-review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReReview', actor: actorRef(a), reason: b.reason }) }),
+    route({ path: 'hearing-start', schema: S.EmptyBody, build: (_b, a) => ({ type: 'startHearing', actor: actorRef(a) }) }),
+    route({ path: 'hearing-end', schema: S.EmptyBody, build: (_b, a) => ({ type: 'endHearing', actor: actorRef(a) }) }),
+    route({ path: 're-review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReReview', actor: actorRef(a), opinion: b.opinion }) }),
+    route({
+      path: 'transfer-to-mediation',
+      schema: S.TransferBody,
+      async build(b, a, p) {
+        if (!findCategory(policy, b.category)) throw badRequest(`category: unknown category ${b.category}`);
+        if (b.area.split('/').length !== 3) throw badRequest('area: the village where the dispute arose: county/township/village');
+        requireArea(a, b.area);
+        if (p.linkedMediation) throw conflict(`已转入调解 ${p.linkedMediation.id} (already transferred)`);
+        // The mediation case id follows from the petition, so a retried transfer finds the same case.
+        const caseId = caseIdFor(a, `transfer:${p.id}`);
+        await startMediationCase(deps, {
+          caseId,
+          category: b.category,
+          summary: b.summary ?? `${p.subject}：${p.content}`.slice(0, 4000),
+          area: b.area,
+          channel: 'petition',
+          referral: { source: '信访', reference: p.id },
+          parties: [
+            { name: p.petitioner.name, role: 'applicant', email: p.petitioner.email, phone: p.petitioner.phone },
+            ...b.respondents.map((r) => ({ ...r, role: 'respondent' as const })),
+          ],
+          reportedBy: actorRef(a),
+        });
+        return { type: 'transferToMediation', actor: actorRef(a), mediationId: caseId };
+      },
+    }),
+  ];
+
+  for (const r of routes) {
+    router.post(`/:id/${r.path}`, async (req: Request, res) => {
+      const actor = actorOf(req);
+      requireRole(actor, STAFF, r.path);
+      const body = parse(r.schema, req.body);
+      const p = await visible(actor, req.params.id as string);
+      const closed = (q: Petition, a: PetitionStaffAction) => {
+        try {
+          checkPetitionAction(q, a, Date.now(), policy);
+        } catch (err) {
+          return conflict((err as Error).message);
+        }
+        return conflict(`信访事项已办结 (petition ${q.id} is closed)`);
+      };
+      if (p.finished && r.path !== 'transfer-to-mediation') throw closed(p, await r.build(body, actor, p, req));
+      if (p.finished) throw conflict(`信访事项已办结 (petition ${p.id} is closed)`);
+      const action = await r.build(body, actor, p, req);
+      try {
+        res.json(await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] }));
+      } catch (err) {
+        const now = err instanceof WorkflowNotFoundError ? await registered(p.id) : undefined;
+        if (now?.finished) throw closed(now, action);
+        throw fromTemporal(err, p.id);
+      }
+    });
+  }
+  return router;
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import type { VillagePolicy } from './village-policy';
+
+/** The `village` section of a POLICY_FILE (domain/village-policy.ts). Checked at start-up, never in workflows. */
+const duration = z.object({ value: z.number().positive(), unit: z.enum(['seconds', 'minutes', 'hours', 'calendarDays', 'workingDays']) });
+const sourced = <T extends z.ZodTypeAny>(value: T) => z.object({ value, source: z.string().min(1) });
+const share = z
+  .object({ num: z.number().int().positive(), den: z.number().int().positive(), strict: z.boolean() })
+  .refine((s) => s.num <= s.den, 'num must not exceed den');
+const rule = z.object({
+  name: z.string().min(1),
+  attendance: share,
+  householdAttendance: share.optional(),
+  approval: share,
+  approvalBase: z.enum(['present', 'entitled']),
+});
+
+export const VillagePolicySchema = z.object({
+  noticePeriod: sourced(duration),
+  stepLimit: sourced(duration),
+  procedureLimit: sourced(duration),
+  bodies: z.object({
+    party_branch: sourced(rule),
+    two_committees: sourced(rule),
+    party_members: sourced(rule),
+    representatives: sourced(rule),
+    villagers: sourced(rule),
+  }),
+}) satisfies z.ZodType<VillagePolicy>;

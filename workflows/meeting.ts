@@ -1,0 +1,140 @@
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ActorRef } from '../domain/actors';
+import type { Agenda, MeetingDirection, ProcessActivities } from '../domain/ports';
+import { SA } from '../domain/search-attributes';
+import { toShanghaiIso } from '../domain/time';
+import { weeklyReview } from './petition';
+
+/**
+ * The weekly dispatch meeting (信访稳定集中办公会议), started by a Temporal Schedule: it builds the agenda from the
+ * register, mails it to the chair and the five-person group, waits for the minutes, sends each direction to its
+ * petition as a weekly review signal, and flags to the group every agenda item left without a direction or overdue.
+ */
+export interface MeetingSettings {
+  chair: { name: string; email: string };
+  leadingGroup: string[];
+  /** How long after the meeting the minutes may come (ms). */
+  minutesWithinMs: number;
+}
+
+export interface MinutesInput {
+  actor: ActorRef;
+  chair: string;
+  attendees: string[];
+  directions: MeetingDirection[];
+}
+
+export interface MeetingRecord {
+  meetingId: string;
+  status: 'preparing' | 'agenda_sent' | 'minutes_recorded' | 'closed_without_minutes';
+  agenda: Agenda | null;
+  minutes: MinutesInput | null;
+  flagged: { petitionId: string; reason: 'no_direction' | 'overdue' | 'petition_closed' }[];
+}
+
+export const meetingState = defineQuery<MeetingRecord>('meetingState');
+export const recordMinutes = defineUpdate<MeetingRecord, [MinutesInput]>('recordMinutes');
+
+const acts = proxyActivities<ProcessActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+export async function meetingWorkflow(settings: MeetingSettings): Promise<MeetingRecord> {
+  const meetingId = workflowInfo().workflowId;
+  const heldOn = Date.now();
+  const record: MeetingRecord = { meetingId, status: 'preparing', agenda: null, minutes: null, flagged: [] };
+  let finished = false;
+
+  setHandler(meetingState, () => record);
+  setHandler(
+    recordMinutes,
+    async (m) => {
+      record.minutes = m;
+      await condition(() => finished);
+      return record;
+    },
+    {
+      validator: (m) => {
+        const refuse = (message: string) => {
+          throw ApplicationFailure.create({ type: 'InvalidTransition', message, nonRetryable: true });
+        };
+        if (!record.agenda) refuse('议程尚未生成 (the agenda is not ready yet)');
+        if (record.minutes || record.status !== 'agenda_sent') refuse('本次会议纪要已登记 (the minutes of this meeting are recorded)');
+        const onAgenda = new Set(record.agenda!.items.map((i) => i.id));
+        const seen = new Set<string>();
+        for (const d of m.directions) {
+          if (!onAgenda.has(d.petitionId)) refuse(`${d.petitionId} 不在本次会议议程中 (not on this meeting's agenda)`);
+          if (seen.has(d.petitionId)) refuse(`${d.petitionId} 有重复的指示 (two directions for one petition)`);
+          seen.add(d.petitionId);
+        }
+      },
+    },
+  );
+
+  upsertSearchAttributes([{ key: SA.kind, value: 'meeting' }, { key: SA.status, value: 'preparing' }]);
+  const agenda = await acts.buildAgenda({ meetingId, heldOn, chair: settings.chair.name });
+  record.agenda = agenda;
+  await acts.notify({
+    key: `${meetingId}:agenda`,
+    template: 'meeting/agenda',
+    recipients: { kind: 'emails', emails: [settings.chair.email, ...settings.leadingGroup] },
+    data: { agenda, heldOn: toShanghaiIso(heldOn) },
+  });
+  record.status = 'agenda_sent';
+  upsertSearchAttributes([{ key: SA.status, value: 'agenda_sent' }]);
+
+  const got = await condition(() => record.minutes !== null, settings.minutesWithinMs);
+  const directed = new Set<string>();
+  for (const d of record.minutes?.directions ?? []) {
+    try {
+      await getExternalWorkflowHandle(d.petitionId).signal(weeklyReview, {
+        meetingId, direction: d.direction, note: d.note, actor: record.minutes!.actor,
+      });
+      directed.add(d.petitionId);
+    } catch {
+      record.flagged.push({ petitionId: d.petitionId, reason: 'petition_closed' });
+    }
+  }
+  for (const item of agenda.items) {
+    if (!directed.has(item.id) && !record.flagged.some((f) => f.petitionId === item.id)) {
+      record.flagged.push({ petitionId: item.id, reason: 'no_direction' });
+    } else if (item.overdue) {
+      record.flagged.push({ petitionId: item.id, reason: 'overdue' });
+    }
+  }
+  if (record.flagged.length > 0) {
+    await acts.notify({
+      key: `${meetingId}:flagged`,
+      template: 'meeting/flagged',
+      recipients: { kind: 'emails', emails: settings.leadingGroup },
+      data: {
+        agenda,
+        flagged: record.flagged.map((f) => ({ ...f, item: agenda.items.find((i) => i.id === f.petitionId) })),
+        minutesRecorded: got,
+      },
+    });
+  }
+  await acts.recordMinutes({
+    meetingId,
+    chair: record.minutes?.chair ?? settings.chair.name,
+    attendees: record.minutes?.attendees ?? [],
+    directions: record.minutes?.directions ?? [],
+    flagged: record.flagged,
+    recordedBy: record.minutes?.actor.id ?? 'system',
+  });
+  record.status = got ? 'minutes_recorded' : 'closed_without_minutes';
+  upsertSearchAttributes([{ key: SA.status, value: record.status }]);
+  finished = true;
+  return record;
+}

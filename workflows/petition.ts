@@ -1,0 +1,150 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { ActorRef } from '../domain/actors';
+import {
+  applyPetitionAction,
+  checkPetitionAction,
+  DEADLINE_NAMES,
+  DIRECTION_NAMES,
+  nextPetitionDeadline,
+  nextPetitionSystemAction,
+  PetitionRefused,
+  registerPetition,
+  REPLY_DECISIONS,
+  STATUS_NAMES,
+  type Direction,
+  type Petition,
+  type PetitionAction,
+  type PetitionEvent,
+  type PetitionNotice,
+  type PetitionStaffAction,
+  type RegisterPetitionInput,
+} from '../domain/petition';
+import type { ProcessActivities } from '../domain/ports';
+import { areaPrefixes, SA } from '../domain/search-attributes';
+
+/** Messages of the petition workflow. */
+export const petitionState = defineQuery<Petition>('petitionState');
+/** Returns once the petition is in the register, so the API can answer 201 with a readable petition. */
+export const petitionRegistered = defineUpdate<Petition>('petitionRegistered');
+export const petitionAction = defineUpdate<Petition, [PetitionStaffAction]>('petitionAction');
+/** A direction of the weekly dispatch meeting (信访稳定集中办公会议). */
+export const weeklyReview = defineSignal<[{ meetingId: string; direction: Direction; note: string; actor: ActorRef }]>('weeklyReview');
+/** The outcome of the mediation case this petition was transferred to (访调对接). */
+export const mediationOutcome = defineSignal<[{ mediationId: string; outcome: string }]>('mediationOutcome');
+
+const acts = proxyActivities<ProcessActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
+
+export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Petition> {
+  const { policy } = input;
+  const registered = registerPetition(input);
+  let p = registered.petition;
+  let recorded = false;
+
+  const publish = () => {
+    const deadline = nextPetitionDeadline(p);
+    upsertSearchAttributes([
+      { key: SA.kind, value: 'petition' },
+      { key: SA.status, value: p.status },
+      { key: SA.area, value: areaPrefixes(p.area) },
+      { key: SA.category, value: p.channel },
+      { key: SA.nextDeadline, value: deadline ? new Date(deadline) : null },
+      { key: SA.overdue, value: p.overdue },
+    ]);
+  };
+  const send = async (notices: PetitionNotice[], event: PetitionEvent) => {
+    const deadline = event.details?.deadline as keyof typeof DEADLINE_NAMES | undefined;
+    const data = {
+      petition: p,
+      event,
+      statusName: STATUS_NAMES[p.status],
+      deadlineName: deadline ? DEADLINE_NAMES[deadline] : null,
+      decisionName: p.reply ? REPLY_DECISIONS[p.reply.decision as keyof typeof REPLY_DECISIONS] : null,
+      directionName: p.lastDirection ? DIRECTION_NAMES[p.lastDirection.direction] : null,
+    };
+    if (event.action === 'replied') {
+      await acts.archiveDocument({ id: p.reply!.documentId, caseId: p.id, kind: 'reply', template: 'petition/reply-document', data });
+    }
+    for (const n of notices) {
+      await acts.notify({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
+    }
+  };
+  const act = async (action: PetitionAction, now = Date.now()): Promise<Petition> => {
+    let result;
+    try {
+      result = applyPetitionAction(p, action, now, policy);
+    } catch (err) {
+      if (err instanceof PetitionRefused) {
+        throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
+      }
+      throw err;
+    }
+    p = result.next;
+    publish();
+    await acts.recordPetition({ snapshot: p, event: result.event });
+    await send(result.notices, result.event);
+    return p;
+  };
+  /** Signals cannot be refused: one the petition no longer accepts (it has closed) is left out of the record. */
+  const actQuietly = async (action: PetitionAction) => {
+    try {
+      checkPetitionAction(p, action, Date.now(), policy);
+    } catch {
+      return;
+    }
+    await act(action);
+  };
+
+  setHandler(petitionState, () => p);
+  setHandler(petitionRegistered, async () => {
+    await condition(() => recorded);
+    return p;
+  });
+  setHandler(petitionAction, (a) => act(a), {
+    validator: (a) => {
+      try {
+        checkPetitionAction(p, a, Date.now(), policy);
+      } catch (err) {
+        if (err instanceof PetitionRefused) {
+          throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
+        }
+        throw err;
+      }
+    },
+  });
+  setHandler(weeklyReview, (s) => actQuietly({ type: 'weeklyReview', ...s }));
+  setHandler(mediationOutcome, (s) => actQuietly({ type: 'mediationOutcome', actor: SYSTEM, ...s }));
+
+  publish();
+  await acts.recordPetition({ snapshot: p, event: p.timeline[0] });
+  recorded = true;
+  await send(registered.notices, p.timeline[0]);
+
+  while (!p.finished) {
+    const version = p.version;
+    const due = nextPetitionSystemAction(p, policy);
+    if (!due) {
+      await condition(() => p.version !== version);
+      continue;
+    }
+    const wait = due.at - Date.now();
+    if (wait > 0 && (await condition(() => p.version !== version, wait))) continue;
+    await act(due.action, Math.max(Date.now(), due.at));
+  }
+  await condition(allHandlersFinished);
+  return p;
+}
