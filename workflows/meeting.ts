@@ -55,6 +55,8 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   const heldOn = Date.now();
   const record: MeetingRecord = { meetingId, status: 'preparing', agenda: null, minutes: null, flagged: [] };
   let finished = false;
+  /** No more minutes are taken once the wait for them has ended. */
+  let closed = false;
 
   setHandler(meetingState, () => record);
   setHandler(
@@ -70,7 +72,8 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
           throw ApplicationFailure.create({ type: 'InvalidTransition', message, nonRetryable: true });
         };
         if (!record.agenda) refuse('议程尚未生成 (the agenda is not ready yet)');
-        if (record.minutes || record.status !== 'agenda_sent') refuse('本次会议纪要已登记 (the minutes of this meeting are recorded)');
+        if (record.minutes) refuse('本次会议纪要已登记 (the minutes of this meeting are recorded)');
+        if (closed) refuse('会议纪要登记期限已过 (the time for this meeting\'s minutes has passed)');
         const onAgenda = new Set(record.agenda!.items.map((i) => i.id));
         const seen = new Set<string>();
         for (const d of m.directions) {
@@ -95,6 +98,7 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   upsertSearchAttributes([{ key: SA.status, value: 'agenda_sent' }]);
 
   const got = await condition(() => record.minutes !== null, settings.minutesWithinMs);
+  closed = true;
   const directed = new Set<string>();
   for (const d of record.minutes?.directions ?? []) {
     try {
