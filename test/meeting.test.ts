@@ -75,6 +75,10 @@ test('an agenda of the right petitions, minutes that reach their workflows, and 
   expect(scheduled[0].meetingId).toMatch(/^MTG-/);
   const fromSchedule = scheduled[0].meetingId;
   await sys.smtp.waitFor((m) => m.to.includes('chair@meeting.test.cn') && m.subject.includes('集中办公会议议程'), 15_000);
+  // C's review window has passed: a request now is refused, naming the window.
+  const late = await sys.call('POST', `/api/v1/petitions/${c}/review-request`, { token: officer.token, body: { reason: '不服' } });
+  expect(late.status).toBe(409);
+  expect(late.body.error.message).toContain('复查申请期限已届满');
 
   const agendaOf = async (id: string) => {
     for (let i = 0; i < 100; i++) {

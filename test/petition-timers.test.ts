@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createActivities } from '../activities';
+import { loadTemplates } from '../activities/templates';
+import { checkPetitionAction, type Petition, type PetitionStaffAction } from '../domain/petition';
+import { DEFAULT_POLICY } from '../domain/policy';
+import { DAY_MS, HOUR_MS } from '../domain/time';
+import { createPool, migrate, type Db } from '../platform/db';
+import { createLogger } from '../platform/logger';
+import { createMailer, type Mailer } from '../platform/mailer';
+import { ensureSearchAttributes } from '../platform/temporal';
+import { ensureTimeSkippingServer } from '../platform/test-server';
+import { workflowBundle } from '../worker/worker';
+import { petitionAction, petitionState, petitionWorkflow } from '../workflows/petition';
+import { startSmtpReceiver, type SmtpReceiver } from './smtp';
+
+/** The statutory timeline of a petition at its real lengths, through the Java time-skipping test server. */
+let env: TestWorkflowEnvironment;
+let db: Db;
+let smtp: SmtpReceiver;
+let mailer: Mailer;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `petition-timers-${randomBytes(3).toString('hex')}`;
+const officer = { id: 'po', name: '信访干部', role: 'petition_officer' as const };
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: await ensureTimeSkippingServer(() => undefined) } },
+  });
+  await ensureSearchAttributes(env.client, 'default', createLogger('silent'));
+  db = createPool(process.env.TEST_DATABASE_URL!);
+  await migrate(db);
+  smtp = await startSmtpReceiver();
+  mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger: createLogger('silent') });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' }),
+  });
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  mailer?.close();
+  await smtp?.stop();
+  await db?.end();
+});
+
+async function register(): Promise<{ h: WorkflowHandle<typeof petitionWorkflow>; t0: number }> {
+  const t0 = await env.currentTimeMs();
+  const petitionId = `PET-${randomBytes(6).toString('hex').toUpperCase()}`;
+  const h = await env.client.workflow.start(petitionWorkflow, {
+    taskQueue,
+    workflowId: petitionId,
+    args: [{
+      petitionId, petitioner: { name: '周某', email: 'zhou@timers.test.cn' }, subject: '计时', content: '…', channel: 'letter',
+      area: '肃宁县/计时镇', registeredBy: officer, registeredAt: t0, policy: DEFAULT_POLICY,
+    }],
+  });
+  return { h, t0 };
+}
+type WithoutActor<T> = T extends unknown ? Omit<T, 'actor'> : never;
+const act = (h: WorkflowHandle<typeof petitionWorkflow>, a: WithoutActor<PetitionStaffAction>) =>
+  h.executeUpdate(petitionAction, { args: [{ ...a, actor: officer } as PetitionStaffAction] });
+const days = (p: Petition, t0: number) =>
+  p.timeline.slice(1).map((e) => [Math.round(((Date.parse(e.at) - t0) / DAY_MS) * 1000) / 1000, e.action, (e.details?.deadline as string) ?? '']);
+
+test('15 + 15 + 60 + 30 days: a warning before each office deadline, the leading group when one passes', async () => {
+  const { h, t0 } = await register();
+  await env.sleep(15 * DAY_MS + HOUR_MS);
+  let p = await h.query(petitionState);
+  expect(days(p, t0)).toEqual([
+    [11.25, 'deadline_warning', 'assignBy'],
+    [15, 'deadline_passed', 'assignBy'],
+  ]);
+  expect(p.overdue).toBe(true);
+  await smtp.waitFor((m) => m.subject.includes(p.id) && m.subject.includes('逾期报告') && m.to.includes('deputy-secretary@county.example.cn'));
+
+  const assignedAt = await env.currentTimeMs();
+  await act(h, { type: 'assign', unit: { name: '县住建局', headName: '赵局长' } });
+  await env.sleep(14 * DAY_MS);
+  p = await act(h, { type: 'accept', notice: '受理' });
+  expect(p.overdue).toBe(false);
+  const acceptedAt = Date.parse(p.lastProgressAt);
+  expect(acceptedAt - assignedAt).toBeGreaterThanOrEqual(14 * DAY_MS);
+  expect(Date.parse(p.deadlines.handleBy!) - acceptedAt).toBe(60 * DAY_MS);
+  await env.sleep(50 * DAY_MS);
+  p = await act(h, { type: 'extend', days: 30, reason: '需鉴定', approvedBy: '赵局长' });
+  expect(Date.parse(p.deadlines.handleBy!) - acceptedAt).toBe(90 * DAY_MS);
+  await env.sleep(39 * DAY_MS); // day 89 after acceptance: warned, not passed
+  p = await h.query(petitionState);
+  expect(p.overdue).toBe(false);
+  expect(days(p, acceptedAt).filter(([, a]) => a === 'deadline_warning' || a === 'deadline_passed').slice(-1)).toEqual([
+    [50 + 0.75 * 40, 'deadline_warning', 'handleBy'],
+  ]);
+  await env.sleep(DAY_MS + HOUR_MS); // past day 90
+  p = await h.query(petitionState);
+  expect(days(p, acceptedAt).slice(-1)).toEqual([[90, 'deadline_passed', 'handleBy']]);
+  await h.terminate('test over');
+});
+
+test('30-day windows: review asked on day 30 is taken; re-review not asked in 30 days closes the petition', async () => {
+  const { h } = await register();
+  await act(h, { type: 'assign', unit: { name: '县住建局', headName: '赵局长' } });
+  await act(h, { type: 'accept', notice: '受理' });
+  let p = await act(h, { type: 'reply', decision: 'not_supported', opinion: '不予支持' });
+  const repliedAt = Date.parse(p.reply!.at);
+  await env.sleep(30 * DAY_MS - 60_000); // the 30th day, a minute before the window closes
+  p = await act(h, { type: 'requestReview', reason: '不服' });
+  expect(p.status).toBe('under_review');
+  expect(Date.parse(p.review!.requestedAt) - repliedAt).toBeLessThan(30 * DAY_MS);
+  p = await act(h, { type: 'answerReview', opinion: '维持' });
+  const answeredAt = Date.parse(p.review!.answeredAt!);
+  await env.sleep(30 * DAY_MS + 60_000); // the 31st day
+  p = await h.query(petitionState);
+  expect(p).toMatchObject({ status: 'closed', closedReason: 're_review_window_passed', finished: true });
+  expectWithinASecond(Date.parse(p.timeline[p.timeline.length - 1].at) - answeredAt, 30 * DAY_MS);
+  await h.result();
+  const late = await act(h, { type: 'requestReReview', reason: '仍不服' }).catch((e) => e);
+  expect(late).toBeInstanceOf(Error); // the workflow has ended: nothing more is taken
+});
+
+test('a review request on the 31st day is refused with the window named', async () => {
+  const { h } = await register();
+  await act(h, { type: 'assign', unit: { name: '县住建局', headName: '赵局长' } });
+  await act(h, { type: 'accept', notice: '受理' });
+  let p = await act(h, { type: 'reply', decision: 'supported', opinion: '支持' });
+  await env.sleep(30 * DAY_MS + HOUR_MS); // into the 31st day
+  p = await h.query(petitionState);
+  expect(p).toMatchObject({ status: 'closed', closedReason: 'review_window_passed' });
+  await h.result();
+  // What the API answers (409) for a request now: the closed petition names its window.
+  expect(() => checkPetitionAction(p, { type: 'requestReview', actor: officer, reason: '不服' }, Date.now(), DEFAULT_POLICY)).toThrow(
+    /复查申请期限已届满/,
+  );
+});
+
+test('hearing time does not count: the re-review clock pauses for the hearing and resumes after it', async () => {
+  const { h } = await register();
+  for (const a of [
+    { type: 'assign', unit: { name: '县住建局', headName: '赵局长' } },
+    { type: 'accept', notice: '受理' },
+    { type: 'reply', decision: 'supported', opinion: '支持' },
+    { type: 'requestReview', reason: 'x' },
+    { type: 'answerReview', opinion: 'y' },
+    { type: 'requestReReview', reason: 'z' },
+  ] as const) await act(h, a);
+  const start = await env.currentTimeMs();
+  await env.sleep(10 * DAY_MS);
+  await act(h, { type: 'startHearing' });
+  await env.sleep(40 * DAY_MS); // longer than the whole 30-day limit: nothing passes during the hearing
+  let p = await h.query(petitionState);
+  expect(p.overdue).toBe(false);
+  expect(p.timeline.some((e) => e.action === 'deadline_passed')).toBe(false);
+  p = await act(h, { type: 'endHearing' });
+  const ended = Date.parse(p.timeline[p.timeline.length - 1].at);
+  expectWithinASecond(Date.parse(p.deadlines.reReviewAnswerBy!) - ended, 20 * DAY_MS);
+  await env.sleep(21 * DAY_MS);
+  p = await h.query(petitionState);
+  const passed = p.timeline.find((e) => e.action === 'deadline_passed')!;
+  expect(passed.details).toMatchObject({ deadline: 'reReviewAnswerBy' });
+  // 30 days of clock = 10 before the hearing + 20 after it; the 40 hearing days did not count.
+  expectWithinASecond(Date.parse(passed.at) - start, 70 * DAY_MS);
+  await h.terminate('test over');
+});
+
+function expectWithinASecond(actual: number, expected: number) {
+  expect(actual).toBeGreaterThanOrEqual(expected - 1000);
+  expect(actual - expected).toBeLessThan(1000);
+}
