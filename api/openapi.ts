@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import * as P from './petition-schemas';
 import * as S from './schemas';
 
 /** OpenAPI 3 generated from the same zod schemas that validate requests. */
@@ -46,6 +47,77 @@ export function buildOpenApi(version: string): object {
       responses: { 200: json(S.MediationCaseSchema, 'closed with an agreement'), 404: json(S.ErrorSchema, 'no such case'), 409: json(S.ErrorSchema, 'the case state does not allow it'), ...errors },
     },
   ];
+  // Mediation staff actions beyond the first slice.
+  const mediationActions: Array<[string, z.ZodType, string]> = [
+    ['assign', S.AssignBody, 'Assign mediators of the unit holding the case'],
+    ['sessions', S.SessionBody, 'Record a mediation session'],
+    ['escalate', S.EscalateBody, 'Request escalation to the next level, with a reason'],
+    ['failure', S.FailureBody, 'Record failure: climbs at village and township; at county ends with the route told'],
+    ['withdrawal', S.PartyEndBody, "Record a party's withdrawal (ends the case, Art. 23)"],
+    ['refusal', S.PartyEndBody, "Record a party's refusal (ends the case, Art. 17)"],
+    ['urge', S.UrgeBody, 'Supervisor urge (督办); on an overdue case the mediators owe an explanation'],
+    ['explanation', S.ExplanationBody, 'Explain an overdue case, with a new target date'],
+    ['judicial-confirmation', S.JudicialBody, 'Judicial confirmation: applied (within 30 days), confirmed, refused'],
+    ['follow-up', S.FollowUpBody, 'Follow-up visit (回访): performed, or reopen / refer to court'],
+  ];
+  for (const [action, schema, summary] of mediationActions) {
+    paths.push({
+      method: 'post', path: `/api/v1/mediations/{id}/${action}`, summary, security, request: { params: id, body: { content: { 'application/json': { schema } } } },
+      responses: { 200: json(S.MediationCaseSchema, 'the case after the action'), 404: json(S.ErrorSchema, 'no such case'), 409: json(S.ErrorSchema, 'the case state does not allow it'), ...errors },
+    });
+  }
+  paths.push(
+    { method: 'get', path: '/api/v1/mediations', summary: 'The register inside your area', security, request: { query: S.ListQuery }, responses: { 200: { description: 'cases' }, ...errors } },
+    { method: 'get', path: '/api/v1/mediations/stats', summary: 'Counts by level, status, outcome and overdue inside your area', security, responses: { 200: { description: 'statistics' }, ...errors } },
+  );
+
+  // Petitions (5+N) and the weekly dispatch meeting.
+  const pid = z.object({ id: z.string().openapi({ example: 'PET-3F9A0C21D4E7' }) });
+  const petition = { description: 'the petition (state, deadlines, timeline)', content: { 'application/json': { schema: z.object({}).passthrough() } } };
+  paths.push(
+    {
+      method: 'post', path: '/api/v1/petitions', summary: 'Register a petition (petition officer, inside its area)', security,
+      request: { body: { content: { 'application/json': { schema: P.RegisterPetitionBody } } } },
+      responses: { 201: petition, 409: json(S.ErrorSchema, 'the same matter completed re-review'), ...errors },
+    },
+    { method: 'get', path: '/api/v1/petitions', summary: 'Petitions inside your area; a leader sees those it is responsible for', security, request: { query: P.PetitionListQuery }, responses: { 200: { description: 'petitions' }, ...errors } },
+    { method: 'get', path: '/api/v1/petitions/{id}', summary: 'A petition with its deadlines and timeline', security, request: { params: pid }, responses: { 200: petition, 404: json(S.ErrorSchema, 'no such petition'), ...errors } },
+    { method: 'get', path: '/api/v1/petitions/{id}/documents', summary: 'Archived documents (答复意见书)', security, request: { params: pid }, responses: { 200: { description: 'documents' }, ...errors } },
+  );
+  const petitionActions: Array<[string, z.ZodType, string]> = [
+    ['assign', P.AssignBody, 'Forward or assign to a unit (within 15 days)'],
+    ['accept', P.AcceptBody, "The unit's written acceptance notice (within 15 days)"],
+    ['objection', P.ObjectBody, 'The unit is not competent (within 5 working days): back for re-assignment'],
+    ['leader', P.LeaderBody, 'Name or change the responsible leader (包案领导)'],
+    ['extension', P.ExtendBody, 'One extension of at most 30 days, approved by the unit head'],
+    ['reply', P.ReplyBody, 'The written reply (答复意见书): archived and mailed'],
+    ['review-request', P.ReasonBody, 'Review (复查) requested within 30 days of the reply'],
+    ['review-answer', P.OpinionBody, 'The review answer (within 30 days)'],
+    ['re-review-request', P.ReasonBody, 'Re-review (复核) requested within 30 days of the review answer'],
+    ['hearing-start', P.EmptyBody, 'A hearing starts: the re-review clock pauses'],
+    ['hearing-end', P.EmptyBody, 'The hearing ends: the clock resumes'],
+    ['re-review-answer', P.OpinionBody, 'The re-review answer: the petition closes for good'],
+    ['transfer-to-mediation', P.TransferBody, 'Transfer a civil dispute to mediation (访调对接)'],
+  ];
+  for (const [action, schema, summary] of petitionActions) {
+    paths.push({
+      method: 'post', path: `/api/v1/petitions/{id}/${action}`, summary, security, request: { params: pid, body: { content: { 'application/json': { schema } } } },
+      responses: { 200: petition, 404: json(S.ErrorSchema, 'no such petition'), 409: json(S.ErrorSchema, 'the state or a time limit does not allow it'), ...errors },
+    });
+  }
+  const mid = z.object({ id: z.string() });
+  paths.push(
+    { method: 'get', path: '/api/v1/meetings', summary: 'Meeting records (date, chair, attendees, agenda, directions)', security, responses: { 200: { description: 'meetings' }, ...errors } },
+    { method: 'post', path: '/api/v1/meetings', summary: 'Hold a meeting now (the weekly one runs by schedule)', security, responses: { 202: { description: 'meeting started' }, ...errors } },
+    { method: 'get', path: '/api/v1/meetings/schedule', summary: 'The weekly schedule and its next runs', security, responses: { 200: { description: 'schedule' }, ...errors } },
+    { method: 'get', path: '/api/v1/meetings/{id}', summary: 'A meeting: agenda, minutes, flags', security, request: { params: mid }, responses: { 200: { description: 'meeting' }, 404: json(S.ErrorSchema, 'no such meeting'), ...errors } },
+    {
+      method: 'post', path: '/api/v1/meetings/{id}/minutes', summary: 'Record the minutes: a direction per petition', security,
+      request: { params: mid, body: { content: { 'application/json': { schema: P.MinutesBody } } } },
+      responses: { 200: { description: 'directions sent to the petitions; what got none is flagged' }, 409: json(S.ErrorSchema, 'not on the agenda, or already recorded'), ...errors },
+    },
+  );
+
   for (const p of paths) r.registerPath(p);
   return new OpenApiGeneratorV3(r.definitions).generateDocument({
     openapi: '3.0.3',

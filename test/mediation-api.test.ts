@@ -257,7 +257,11 @@ test('health and OpenAPI', async () => {
   expect(o.status).toBe(200);
   expect(o.body.openapi).toMatch(/^3\./);
   expect(Object.keys(o.body.paths)).toEqual(
-    expect.arrayContaining(['/api/v1/users', '/api/v1/mediations', '/api/v1/mediations/{id}', '/api/v1/mediations/{id}/accept', '/api/v1/mediations/{id}/agreement']),
+    expect.arrayContaining([
+      '/api/v1/users', '/api/v1/mediations', '/api/v1/mediations/{id}', '/api/v1/mediations/{id}/accept', '/api/v1/mediations/{id}/agreement',
+      '/api/v1/mediations/{id}/urge', '/api/v1/mediations/stats', '/api/v1/petitions', '/api/v1/petitions/{id}/extension',
+      '/api/v1/meetings/{id}/minutes',
+    ]),
   );
   expect(o.body.components.schemas.CreateMediation.required).toEqual(expect.arrayContaining(['category', 'summary', 'parties', 'area', 'channel']));
   expect((await sys.call('GET', '/api/v1/nothing-here', { token: sys.adminToken })).status).toBe(404);
