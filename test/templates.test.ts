@@ -66,3 +66,60 @@ test('each template is rendered by some transition, and no rendering leaves a ga
   const files = fs.readdirSync(path.join(TEMPLATES_DIR, 'mediation')).map((f) => `mediation/${f.replace(/\.hbs$/, '')}`);
   expect([...rendered].sort()).toEqual(files.sort());
 });
+
+test('every petition and meeting notice renders with its fields filled', async () => {
+  const { applyPetitionAction, registerPetition, DEADLINE_NAMES, DIRECTION_NAMES, REPLY_DECISIONS, STATUS_NAMES } = await import('../domain/petition');
+  const officer = { id: 'po', name: '信访干部', role: 'petition_officer' as const };
+  const rendered = new Set<string>();
+  const check = (name: string, data: Record<string, unknown>) => {
+    const { subject, text } = render(name, { ...data, recipient: { name: '收件人' } });
+    rendered.add(name);
+    expect(`${subject}\n${text}`).not.toMatch(/undefined|NaN|\[object/);
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (i > 0 && line.length <= 10 && line.endsWith('：')) expect(`${line}${lines[i + 1] ?? ''}`).not.toBe(line);
+    });
+  };
+  const reg = registerPetition({
+    petitionId: 'PET-0000000000AA', petitioner: { name: '周某', email: 'z@example.cn' }, subject: '补偿款', content: '内容',
+    channel: 'visit', area: '肃宁县/梁家村镇', registeredBy: officer, registeredAt: T0, policy: DEFAULT_POLICY,
+  });
+  let p = reg.petition;
+  const dataOf = (q: typeof p, event = q.timeline[q.timeline.length - 1]) => ({
+    petition: q, event, statusName: STATUS_NAMES[q.status],
+    deadlineName: event.details?.deadline ? DEADLINE_NAMES[event.details.deadline as keyof typeof DEADLINE_NAMES] : null,
+    decisionName: q.reply ? REPLY_DECISIONS[q.reply.decision as keyof typeof REPLY_DECISIONS] : null,
+    directionName: q.lastDirection ? DIRECTION_NAMES[q.lastDirection.direction] : null,
+  });
+  for (const n of reg.notices) check(n.template, dataOf(p));
+  let t = T0;
+  const step = (a: Parameters<typeof applyPetitionAction>[1]) => {
+    t += 86400_000;
+    const r = applyPetitionAction(p, a, t, DEFAULT_POLICY);
+    p = r.next;
+    for (const n of r.notices) check(n.template, dataOf(p));
+    if (r.event.action === 'replied') check('petition/reply-document', dataOf(p));
+  };
+  const sys = { id: 'system', name: '系统', role: 'system' as const };
+  step({ type: 'assign', actor: officer, unit: { name: '县自然资源局', headName: '王局长' } });
+  step({ type: 'object', actor: officer, reasons: '不属本单位' });
+  step({ type: 'assign', actor: officer, unit: { name: '县住建局', headName: '赵局长' } });
+  step({ type: 'assignLeader', actor: officer, leader: { id: 'l', name: '包案领导', role: 'leader' } });
+  step({ type: 'accept', actor: officer, notice: '依法受理' });
+  step({ type: 'warn', actor: sys, deadline: 'handleBy' });
+  step({ type: 'deadlinePassed', actor: sys, deadline: 'handleBy' });
+  step({ type: 'extend', actor: officer, days: 30, reason: '需鉴定', approvedBy: '赵局长' });
+  step({ type: 'weeklyReview', actor: officer, meetingId: 'MTG-1', direction: 'continue', note: '抓紧' });
+  step({ type: 'weeklyReview', actor: officer, meetingId: 'MTG-1', direction: 'escalate', note: '提级' });
+  step({ type: 'reply', actor: officer, decision: 'partially_supported', opinion: '部分支持' });
+  step({ type: 'requestReview', actor: officer, reason: '不服' });
+  step({ type: 'answerReview', actor: officer, opinion: '维持' });
+  step({ type: 'requestReReview', actor: officer, reason: '仍不服' });
+  step({ type: 'answerReReview', actor: officer, opinion: '终结' });
+  const item = { id: p.id, subject: p.subject, petitioner: '周某', area: p.area, status: 'accepted', leader: null, nextDeadline: null, dueWithinWeek: true, overdue: true, noProgressSinceLastMeeting: true };
+  const agenda = { meetingId: 'MTG-1', heldOn: '2026-11-30T09:00:00.000+08:00', previousMeeting: null, items: [item] };
+  check('meeting/agenda', { agenda, heldOn: agenda.heldOn });
+  check('meeting/flagged', { agenda, flagged: [{ petitionId: p.id, reason: 'no_direction', item }], minutesRecorded: false });
+  const files = ['petition', 'meeting'].flatMap((d) => fs.readdirSync(path.join(TEMPLATES_DIR, d)).map((f) => `${d}/${f.replace(/\.hbs$/, '')}`));
+  expect([...rendered].sort()).toEqual(files.sort());
+});
