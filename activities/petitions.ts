@@ -1,4 +1,4 @@
-import { nextPetitionDeadline } from '../domain/petition';
+import { nextPetitionDeadline, STATUS_NAMES } from '../domain/petition';
 import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
@@ -63,6 +63,7 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
         petitioner: p.petitioner.name,
         area: p.area,
         status: p.status,
+        statusName: STATUS_NAMES[p.status],
         leader: p.leader?.name ?? null,
         nextDeadline: next_deadline ? toShanghaiIso(next_deadline) : null,
         dueWithinWeek: !!next_deadline && next_deadline.getTime() <= heldOn + WEEK_MS && next_deadline.getTime() > heldOn,

@@ -341,6 +341,7 @@ export function applyPetitionAction(
       next.deadlines.acceptanceNoticeBy = after(cfg.acceptanceNoticeLimit.value);
       next.deadlines.objectionBy = after(cfg.objectionLimit.value);
       details = { unit: a.unit };
+      action = 'assigned';
       progress();
       break;
     case 'accept':
@@ -349,6 +350,7 @@ export function applyPetitionAction(
       delete next.deadlines.objectionBy;
       next.deadlines.handleBy = after(cfg.handlingLimit.value);
       details = { notice: a.notice };
+      action = 'accepted';
       notices.push(...(petitionerOf(p) ? [{ template: 'petition/accepted', recipients: petitionerOf(p)! }] : []));
       progress();
       break;

@@ -1,6 +1,7 @@
 import type { MediationCase, TimelineEvent } from './mediation';
 import type { Role } from './actors';
 import type { MediationLevel } from './policy';
+import type { VillageActivities } from './village';
 
 /**
  * The side effects workflows may ask for. Types only: activities/ implements them, workflows call them through
@@ -29,7 +30,7 @@ export interface RecordTransitionInput {
   event: TimelineEvent;
 }
 
-export interface ProcessActivities extends PetitionActivities {
+export interface ProcessActivities extends PetitionActivities, VillageActivities {
   recordMediation(input: RecordTransitionInput): Promise<void>;
   notify(input: NotifyInput): Promise<{ sent: number; skipped: number }>;
 }
@@ -55,6 +56,7 @@ export interface AgendaItem {
   petitioner: string;
   area: string;
   status: string;
+  statusName: string;
   leader: string | null;
   nextDeadline: string | null;
   dueWithinWeek: boolean;

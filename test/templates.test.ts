@@ -116,7 +116,7 @@ test('every petition and meeting notice renders with its fields filled', async (
   step({ type: 'answerReview', actor: officer, opinion: '维持' });
   step({ type: 'requestReReview', actor: officer, reason: '仍不服' });
   step({ type: 'answerReReview', actor: officer, opinion: '终结' });
-  const item = { id: p.id, subject: p.subject, petitioner: '周某', area: p.area, status: 'accepted', leader: null, nextDeadline: null, dueWithinWeek: true, overdue: true, noProgressSinceLastMeeting: true };
+  const item = { id: p.id, subject: p.subject, petitioner: '周某', area: p.area, status: 'accepted', statusName: '办理中', leader: null, nextDeadline: null, dueWithinWeek: true, overdue: true, noProgressSinceLastMeeting: true };
   const agenda = { meetingId: 'MTG-1', heldOn: '2026-11-30T09:00:00.000+08:00', previousMeeting: null, items: [item] };
   check('meeting/agenda', { agenda, heldOn: agenda.heldOn });
   check('meeting/flagged', { agenda, flagged: [{ petitionId: p.id, reason: 'no_direction', item }], minutesRecorded: false });
