@@ -8,7 +8,7 @@ export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const TOOLS_BIN = path.join(PROJECT_ROOT, '.tools', 'bin');
 
-function isExecutable(p: string): boolean {
+export function isExecutable(p: string): boolean {
   try {
     fs.accessSync(p, fs.constants.X_OK);
     return fs.statSync(p).isFile();
@@ -17,7 +17,7 @@ function isExecutable(p: string): boolean {
   }
 }
 
-function onPath(cmd: string): string | undefined {
+export function onPath(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && isExecutable(path.join(dir, cmd))) return path.join(dir, cmd);
   }

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { isExecutable, onPath } from './temporal-cli';
 
 /**
  * The Temporal Java time-skipping test server (Maven Central `io.temporal:temporal-test-server`), run on the JVM.
@@ -19,22 +20,6 @@ export const TEST_SERVER_BIN = path.join(TEST_SERVER_DIR, 'bin', 'temporal-test-
  */
 const JVM_FLAGS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xshare:auto', '-Xss512k', '-XX:-UsePerfData'];
 const MAIN_CLASS = 'io.temporal.testserver.TestServer';
-
-function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, cmd))) return path.join(dir, cmd);
-  }
-  return undefined;
-}
 
 /** The java the wrapper will run: $JAVA_HOME/bin/java, else java on PATH (same rule as the wrapper script). */
 function findJava(): string | undefined {
