@@ -32,6 +32,7 @@ import {
 } from '../domain/mediation';
 import type { ProcessActivities } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import { runClock } from './clock';
 import { mediationOutcome } from './petition';
 
 /** Messages of the mediation workflow (module level, next to the workflow). */
@@ -151,18 +152,6 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     return c;
   }
 
-  // The clock: wait for the next time-driven action, unless a staff action changes the case first.
-  while (!c.finished) {
-    const version = c.version;
-    const due = nextSystemAction(c);
-    if (!due) {
-      await condition(() => c.version !== version);
-      continue;
-    }
-    const wait = due.at - Date.now();
-    if (wait > 0 && (await condition(() => c.version !== version, wait))) continue;
-    await act(due.action, Math.max(Date.now(), due.at));
-  }
-  await condition(allHandlersFinished);
+  await runClock({ finished: () => c.finished, version: () => c.version, next: () => nextSystemAction(c), act });
   return c;
 }

@@ -1,6 +1,5 @@
 import {
   ApplicationFailure,
-  allHandlersFinished,
   condition,
   defineQuery,
   defineSignal,
@@ -31,6 +30,7 @@ import {
 } from '../domain/petition';
 import type { ProcessActivities } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import { runClock } from './clock';
 
 /** Messages of the petition workflow. */
 export const petitionState = defineQuery<Petition>('petitionState');
@@ -134,17 +134,6 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
   recorded = true;
   await send(registered.notices, p.timeline[0]);
 
-  while (!p.finished) {
-    const version = p.version;
-    const due = nextPetitionSystemAction(p, policy);
-    if (!due) {
-      await condition(() => p.version !== version);
-      continue;
-    }
-    const wait = due.at - Date.now();
-    if (wait > 0 && (await condition(() => p.version !== version, wait))) continue;
-    await act(due.action, Math.max(Date.now(), due.at));
-  }
-  await condition(allHandlersFinished);
+  await runClock({ finished: () => p.finished, version: () => p.version, next: () => nextPetitionSystemAction(p, policy), act });
   return p;
 }
