@@ -7,6 +7,7 @@ import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
 import { createPetitionActivities } from './petitions';
 import type { TemplateRenderer } from './templates';
+import { createVillageActivities } from './village';
 
 export interface ActivityDeps {
   db: Db;
@@ -61,6 +62,7 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
   const { db, mailer, render, mailFrom } = deps;
   return {
     ...createPetitionActivities({ db, render }),
+    ...createVillageActivities({ db, render }),
     async recordMediation({ snapshot: c, event }: RecordTransitionInput): Promise<void> {
       await withTransaction(db, async (q) => {
         await q.query(

@@ -8,6 +8,8 @@ import { createUser } from '../platform/users';
 import { actorOf, authenticate, requireRole } from './auth';
 import { badRequest, errorHandler, fromZod, notFoundHandler } from './errors';
 import { mediationRoutes } from './mediations';
+import { noticeRoutes } from './notices';
+import { villageRoutes } from './village-decisions';
 import { meetingRoutes } from './meetings';
 import { petitionRoutes } from './petitions';
 import { buildOpenApi } from './openapi';
@@ -59,6 +61,9 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(openapi);
   });
 
+  // The public notice board (村务公开栏): /notices and /api/v1/notices, unauthenticated, before the staff API.
+  app.use(noticeRoutes(deps));
+
   const api = express.Router();
   api.use(authenticate(db));
   api.get('/users/me', (req, res) => {
@@ -85,6 +90,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(201).json(await createUser(db, body, actor));
   });
   api.use('/mediations', mediationRoutes(deps));
+  api.use('/village-decisions', villageRoutes(deps));
   api.use('/petitions', petitionRoutes(deps));
   api.use('/meetings', meetingRoutes(deps));
   app.use('/api/v1', api);

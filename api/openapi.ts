@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasol
 import { z } from 'zod';
 import * as P from './petition-schemas';
 import * as S from './schemas';
+import { villagePaths } from './village-openapi';
 
 /** OpenAPI 3 generated from the same zod schemas that validate requests. */
 export function buildOpenApi(version: string): object {
@@ -118,6 +119,7 @@ export function buildOpenApi(version: string): object {
     },
   );
 
+  paths.push(...villagePaths(security)); // village decisions and the public notice board (api/village-openapi.ts)
   for (const p of paths) r.registerPath(p);
   return new OpenApiGeneratorV3(r.definitions).generateDocument({
     openapi: '3.0.3',

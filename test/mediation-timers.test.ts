@@ -1,43 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { loadTemplates } from '../activities/templates';
 import type { MediationCase } from '../domain/mediation';
 import { DEFAULT_POLICY, type Policy } from '../domain/policy';
 import { DAY_MS, HOUR_MS, shanghaiDate, startOfShanghaiDate, toShanghaiIso } from '../domain/time';
-import { createPool, migrate, type Db } from '../platform/db';
-import { createLogger } from '../platform/logger';
-import { createMailer, type Mailer } from '../platform/mailer';
-import { ensureSearchAttributes } from '../platform/temporal';
-import { ensureTimeSkippingServer } from '../platform/test-server';
-import { workflowBundle } from '../worker/worker';
 import { mediationAction, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { uniqueVillage } from './harness';
-import { startSmtpReceiver, type SmtpReceiver } from './smtp';
+import { expectWithinASecond, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
 
 /**
  * Timers at their real lengths, through the Java time-skipping test server (io.temporal:temporal-test-server): the
  * real workflow, with the real activities against PostgreSQL and SMTP, at the default policy's durations.
  */
-let env: TestWorkflowEnvironment;
-let db: Db;
-let smtp: SmtpReceiver;
-let mailer: Mailer;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `timers-${randomBytes(3).toString('hex')}`;
+let world: TimeSkippingWorld;
+let env: TimeSkippingWorld['env'];
+let db: TimeSkippingWorld['db'];
+let smtp: TimeSkippingWorld['smtp'];
+let taskQueue: string;
 const where = uniqueVillage('计时');
 
 beforeAll(async () => {
-  const server = await ensureTimeSkippingServer((m) => console.log(m)); // fetched by test/global-setup.ts
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: server } } });
-  // The test server knows no custom search attributes until they are registered.
-  await ensureSearchAttributes(env.client, 'default', createLogger('silent'));
-  db = createPool(process.env.TEST_DATABASE_URL!);
-  await migrate(db);
-  smtp = await startSmtpReceiver();
-  mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger: createLogger('silent') });
+  world = await startTimeSkipping('mediation-timers');
+  ({ env, db, smtp, taskQueue } = world);
   const users: Array<[string, string, string, string | null]> = [
     ['vm', where.village, 'village', null],
     ['tm', where.township, 'township', null],
@@ -53,22 +35,10 @@ beforeAll(async () => {
   await db.query(`INSERT INTO users (id, name, email, role, area, token_hash) VALUES ($1, '督导', $2, 'supervisor', $3, $4)`, [
     `sup-${where.county}`, `sup@${taskQueue}.test.cn`, where.county, `h-sup-${where.county}`,
   ]);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' }),
-  });
-  running = worker.run();
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  mailer?.close();
-  await smtp?.stop();
-  await db?.end();
+  await world?.stop();
 });
 
 async function open(category: string, policy: Policy = DEFAULT_POLICY) {
@@ -85,11 +55,6 @@ async function open(category: string, policy: Policy = DEFAULT_POLICY) {
   });
   return { handle, reportedAt };
 }
-/** A timer fires at its time; the workflow sees it a few milliseconds later. */
-const expectWithinASecond = (actual: number, expected: number) => {
-  expect(actual).toBeGreaterThanOrEqual(expected);
-  expect(actual - expected).toBeLessThan(1000);
-};
 const actionsSince = (c: MediationCase, t0: number) =>
   c.timeline.slice(1).map((e) => [Math.round(((Date.parse(e.at) - t0) / HOUR_MS) * 100) / 100, e.action, e.to.level]);
 

@@ -1,55 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createActivities } from '../activities';
-import { loadTemplates } from '../activities/templates';
 import { checkPetitionAction, type Petition, type PetitionStaffAction } from '../domain/petition';
 import { DEFAULT_POLICY } from '../domain/policy';
 import { DAY_MS, HOUR_MS } from '../domain/time';
-import { createPool, migrate, type Db } from '../platform/db';
-import { createLogger } from '../platform/logger';
-import { createMailer, type Mailer } from '../platform/mailer';
-import { ensureSearchAttributes } from '../platform/temporal';
-import { ensureTimeSkippingServer } from '../platform/test-server';
-import { workflowBundle } from '../worker/worker';
 import { petitionAction, petitionState, petitionWorkflow } from '../workflows/petition';
-import { startSmtpReceiver, type SmtpReceiver } from './smtp';
+import { expectWithinASecond, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
 
 /** The statutory timeline of a petition at its real lengths, through the Java time-skipping test server. */
-let env: TestWorkflowEnvironment;
-let db: Db;
-let smtp: SmtpReceiver;
-let mailer: Mailer;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = `petition-timers-${randomBytes(3).toString('hex')}`;
+let world: TimeSkippingWorld;
+let env: TimeSkippingWorld['env'];
+let smtp: TimeSkippingWorld['smtp'];
+let taskQueue: string;
 const officer = { id: 'po', name: '信访干部', role: 'petition_officer' as const };
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: await ensureTimeSkippingServer(() => undefined) } },
-  });
-  await ensureSearchAttributes(env.client, 'default', createLogger('silent'));
-  db = createPool(process.env.TEST_DATABASE_URL!);
-  await migrate(db);
-  smtp = await startSmtpReceiver();
-  mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger: createLogger('silent') });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' }),
-  });
-  running = worker.run();
+  world = await startTimeSkipping('petition-timers');
+  ({ env, smtp, taskQueue } = world);
 });
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  mailer?.close();
-  await smtp?.stop();
-  await db?.end();
+  await world?.stop();
 });
 
 async function register(): Promise<{ h: WorkflowHandle<typeof petitionWorkflow>; t0: number }> {
@@ -169,8 +138,3 @@ test('hearing time does not count: the re-review clock pauses for the hearing an
   expectWithinASecond(Date.parse(passed.at) - start, 70 * DAY_MS);
   await h.terminate('test over');
 });
-
-function expectWithinASecond(actual: number, expected: number) {
-  expect(actual).toBeGreaterThanOrEqual(expected - 1000);
-  expect(actual - expected).toBeLessThan(1000);
-}

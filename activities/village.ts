@@ -1,0 +1,70 @@
+import { nextVillageDeadline, publicNoticeView, type RecordVillageInput, type VillageActivities } from '../domain/village';
+import type { Db } from '../platform/db';
+import { withTransaction } from '../platform/db';
+import type { TemplateRenderer } from './templates';
+
+/**
+ * Village decisions (四议两公开): the register row and audit event of every transition, and what the public board
+ * shows. Idempotent like recordMediation: a deterministic audit id, and rows guarded by the matter's version.
+ * A notice's text is rendered once, when it is first published (templates/village/<kind>-notice.hbs).
+ */
+export function createVillageActivities(deps: { db: Db; render: TemplateRenderer }): VillageActivities {
+  const { db, render } = deps;
+  return {
+    async recordVillageMatter({ snapshot: m, event }: RecordVillageInput): Promise<void> {
+      await withTransaction(db, async (q) => {
+        await q.query(
+          `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
+                              overdue, policy_version, version, snapshot, updated_at)
+           VALUES ($1, 'village_decision', $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+           ON CONFLICT (id) DO UPDATE SET
+             status = EXCLUDED.status,
+             closed_at = CASE WHEN EXCLUDED.status = 'closed' THEN COALESCE(cases.closed_at, EXCLUDED.closed_at) END,
+             next_deadline = EXCLUDED.next_deadline, overdue = EXCLUDED.overdue, version = EXCLUDED.version,
+             snapshot = EXCLUDED.snapshot, updated_at = now()
+           WHERE cases.version < EXCLUDED.version`,
+          [
+            m.id, m.status, m.area, m.type, m.title, m.openedAt, m.status === 'closed' ? event.at : null, nextVillageDeadline(m),
+            m.overdue, m.policyVersion, m.version, JSON.stringify(m),
+          ],
+        );
+        await q.query(
+          `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
+           VALUES ($1, $2, 'village_decision', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (id) DO NOTHING`,
+          [
+            `${m.id}:${event.seq}`, m.id, event.seq, event.at, event.actor.id, event.actor.name, event.actor.role,
+            event.action, event.from ? JSON.stringify(event.from) : null, JSON.stringify(event.to),
+            event.details ? JSON.stringify(event.details) : null,
+          ],
+        );
+        for (const n of m.notices) {
+          const view = publicNoticeView(m, n.id);
+          const { subject, text } = render(`village/${n.kind}-notice`, { notice: view });
+          await q.query(
+            `INSERT INTO public_notices (id, matter_id, kind, area, title, body, starts_at, ends_at, ended, view, matter_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (id) DO UPDATE SET
+               ended = EXCLUDED.ended, view = EXCLUDED.view, matter_version = EXCLUDED.matter_version, updated_at = now()
+             WHERE public_notices.matter_version < EXCLUDED.matter_version`,
+            [n.id, m.id, n.kind, m.area, subject, text, n.startsAt, n.endsAt, n.ended, JSON.stringify(view), m.version],
+          );
+        }
+        for (const o of m.objections) {
+          await q.query(
+            `INSERT INTO objections (id, notice_id, matter_id, filed_at, name, email, phone, text, answer, answered_at, answered_by, matter_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET
+               answer = EXCLUDED.answer, answered_at = EXCLUDED.answered_at, answered_by = EXCLUDED.answered_by,
+               matter_version = EXCLUDED.matter_version
+             WHERE objections.matter_version < EXCLUDED.matter_version`,
+            [
+              o.id, o.noticeId, m.id, o.filedAt, o.name, o.email, o.phone, o.text, o.answer?.text ?? null, o.answer?.at ?? null,
+              o.answer?.by.id ?? null, m.version,
+            ],
+          );
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { Router, type Request, type Response } from 'express';
+import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
+import Handlebars from 'handlebars';
+import type { Client } from '@temporalio/client';
+import { TEMPLATES_DIR } from '../activities/templates';
+import { toShanghaiDisplay, toShanghaiIso } from '../domain/time';
+import type { PublicNoticeView, VillagePublicAction } from '../domain/village';
+import type { Db } from '../platform/db';
+import { villageAction } from '../workflows/village-decision';
+import { ApiError, conflict, fromTemporal, fromZod, notFound } from './errors';
+import * as S from './village-schemas';
+
+/**
+ * The public notice board (村务公开栏): unauthenticated, server-rendered HTML in Simplified Chinese from
+ * templates/board/ (Handlebars with HTML escaping on: everything a clerk or a villager typed is shown as text),
+ * printable; the same notices as JSON for other systems; and the public objection endpoint, rate-limited.
+ *
+ *   GET  /notices, /notices/:id                        HTML
+ *   POST /notices/:id/objections                       the HTML form (application/x-www-form-urlencoded)
+ *   GET  /api/v1/notices, /api/v1/notices/:id          JSON
+ *   POST /api/v1/notices/:id/objections                JSON
+ */
+export interface NoticeDeps {
+  client: Client;
+  db: Db;
+}
+
+export const NOTICE_ID = /^VIL-[0-9A-F]{12}-[RS]$/;
+/** Objections per client address and notice: enough for a household, too few to flood the village's answer list. */
+export const OBJECTION_RATE_LIMIT = { windowMs: 10 * 60_000, limit: 10 };
+
+const BOARD_DIR = path.join(TEMPLATES_DIR, 'board');
+
+/**
+ * Board templates end in `.handlebars`, not `.hbs`: the mail loader (activities/templates.ts) compiles every `.hbs`
+ * under templates/ as a plain-text mail with a Subject line and no escaping; these are HTML pages and escape.
+ */
+export function loadBoardTemplates(dir = BOARD_DIR): (name: string, data: Record<string, unknown>) => string {
+  const hb = Handlebars.create();
+  hb.registerHelper('datetime', (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? toShanghaiDisplay(new Date(v)) : ''));
+  hb.registerHelper('date', (v: unknown) => (typeof v === 'string' ? toShanghaiDisplay(new Date(v)).slice(0, 10) : ''));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b));
+  const pages = new Map<string, HandlebarsTemplateDelegate>();
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.endsWith('.handlebars')) continue;
+    const name = f.replace(/\.handlebars$/, '');
+    const source = fs.readFileSync(path.join(dir, f), 'utf8');
+    if (name.startsWith('_')) hb.registerPartial(name.slice(1), source);
+    else pages.set(name, hb.compile(source, { strict: false }));
+  }
+  return (name, data) => {
+    const t = pages.get(name);
+    if (!t) throw new Error(`no board template named ${name}`);
+    return t(data);
+  };
+}
+
+interface NoticeRow {
+  id: string;
+  matter_id: string;
+  kind: string;
+  area: string;
+  title: string;
+  body: string;
+  starts_at: Date;
+  ends_at: Date;
+  view: PublicNoticeView;
+}
+
+/** A notice as the public sees it: the view, the text, and whether objections are still open. */
+function publicNotice(r: NoticeRow, now: number) {
+  const open = r.ends_at.getTime() > now;
+  return { ...r.view, noticeTitle: r.title, text: r.body, open, status: open ? '公示中' : '公示期满' };
+}
+
+export function noticeRoutes(deps: NoticeDeps): Router {
+  const { client, db } = deps;
+  const render = loadBoardTemplates();
+  const router = Router();
+
+  async function list(area: string | undefined, all: boolean) {
+    const r = await db.query<NoticeRow>(
+      `SELECT * FROM public_notices
+        WHERE ($1::text IS NULL OR area = $1 OR area LIKE $1 || '/%') AND ($2 OR ends_at > now())
+        ORDER BY area, starts_at DESC LIMIT 500`,
+      [area ?? null, all],
+    );
+    const now = Date.now();
+    return r.rows.map((row) => publicNotice(row, now));
+  }
+
+  async function one(id: string) {
+    if (!NOTICE_ID.test(id)) throw notFound(`notice ${id} does not exist`);
+    const r = await db.query<NoticeRow>('SELECT * FROM public_notices WHERE id = $1', [id]);
+    if (!r.rows[0]) throw notFound(`notice ${id} does not exist`);
+    return { row: r.rows[0], notice: publicNotice(r.rows[0], Date.now()) };
+  }
+
+  /** Notices grouped for the board: township, then village. */
+  function grouped(items: ReturnType<typeof publicNotice>[]) {
+    const townships = new Map<string, Map<string, typeof items>>();
+    for (const n of items) {
+      const t = `${n.county} ${n.township}`;
+      if (!townships.has(t)) townships.set(t, new Map());
+      const villages = townships.get(t)!;
+      if (!villages.has(n.village)) villages.set(n.village, []);
+      villages.get(n.village)!.push(n);
+    }
+    return [...townships].map(([name, villages]) => ({ name, villages: [...villages].map(([village, notices]) => ({ name: village, notices })) }));
+  }
+
+  const page = (res: Response, status: number, name: string, data: Record<string, unknown>) => {
+    res.status(status).type('html').send(render(name, { ...data, generatedAt: toShanghaiIso(Date.now()) }));
+  };
+  const htmlError = (res: Response, err: unknown) => {
+    if (!(err instanceof ApiError)) throw err;
+    page(res, err.status, 'message', { title: err.status === 404 ? '未找到公告' : '无法提交', message: err.message });
+  };
+
+  /** Files the objection through the matter's workflow: the period is checked there, durably. */
+  async function fileObjection(id: string, input: unknown) {
+    const parsed = S.ObjectionBody.safeParse(input ?? {});
+    if (!parsed.success) throw fromZod(parsed.error, 'body');
+    const { row } = await one(id);
+    if (row.ends_at.getTime() <= Date.now()) throw conflict('公示期已结束，不能再提出异议 (the notice period is over)');
+    const b = parsed.data;
+    const objectionId = `OBJ-${randomBytes(5).toString('hex').toUpperCase()}`;
+    const action: VillagePublicAction = {
+      type: 'fileObjection',
+      actor: { id: 'public', name: b.name || '村民', role: 'public' },
+      objection: { id: objectionId, noticeId: id, text: b.text, name: b.name || undefined, email: b.email || undefined, phone: b.phone || undefined },
+    };
+    try {
+      await client.workflow.getHandle(row.matter_id).executeUpdate(villageAction, { args: [action] });
+    } catch (err) {
+      throw fromTemporal(err, row.matter_id);
+    }
+    return { objectionId, noticeId: id, filedAt: toShanghaiIso(Date.now()), status: 'received' as const };
+  }
+
+  const limiter = rateLimit({
+    ...OBJECTION_RATE_LIMIT,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${String(req.params.id)}`,
+    handler: (req, res) => {
+      const message = '提交过于频繁，请稍后再试 (too many objections from this address; try again later)';
+      if (req.originalUrl.startsWith('/api/')) res.status(429).json({ error: { code: 'rate_limited', message } });
+      else page(res, 429, 'message', { title: '提交过于频繁', message });
+    },
+  });
+
+  // ---- HTML
+  router.get('/notices', async (req, res) => {
+    const q = S.NoticeListQuery.safeParse(req.query);
+    if (!q.success) return htmlError(res, fromZod(q.error, 'query'));
+    const items = await list(q.data.area, q.data.all === 'true');
+    page(res, 200, 'list', { townships: grouped(items), count: items.length, area: q.data.area ?? null, all: q.data.all === 'true' });
+  });
+  router.get('/notices/:id', async (req, res) => {
+    try {
+      const { notice } = await one(req.params.id);
+      page(res, 200, 'notice', { notice });
+    } catch (err) {
+      htmlError(res, err);
+    }
+  });
+  router.post('/notices/:id/objections', limiter, express.urlencoded({ extended: false, limit: '20kb' }), async (req: Request, res) => {
+    const id = String(req.params.id);
+    try {
+      const filed = await fileObjection(id, req.body);
+      page(res, 201, 'objection-received', { ...filed, noticeUrl: `/notices/${id}` });
+    } catch (err) {
+      htmlError(res, err);
+    }
+  });
+
+  // ---- JSON
+  router.get('/api/v1/notices', async (req, res) => {
+    const q = S.NoticeListQuery.safeParse(req.query);
+    if (!q.success) throw fromZod(q.error, 'query');
+    res.json({ items: await list(q.data.area, q.data.all === 'true') });
+  });
+  router.get('/api/v1/notices/:id', async (req, res) => {
+    res.json((await one(req.params.id)).notice);
+  });
+  router.post('/api/v1/notices/:id/objections', limiter, async (req, res) => {
+    res.status(201).json(await fileObjection(String(req.params.id), req.body));
+  });
+
+  return router;
+}

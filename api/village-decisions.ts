@@ -1,0 +1,190 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Router, type Request } from 'express';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import type { z } from 'zod';
+import { actorRef, type Actor, type Role } from '../domain/actors';
+import { areaKind } from '../domain/areas';
+import type { Policy } from '../domain/policy';
+import { toShanghaiIso } from '../domain/time';
+import { findMatterType, type VillageMatter, type VillageStaff, type VillageStaffAction } from '../domain/village';
+import type { Db } from '../platform/db';
+import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
+import { actorOf, mayActIn, requireArea, requireRole } from './auth';
+import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
+import { parse } from './mediations';
+import * as S from './village-schemas';
+
+/**
+ * /api/v1/village-decisions: village matters under 四议两公开. The clerks of a village (village_clerk) open and carry
+ * their own village's matters; supervisors (and leaders) read the matters inside their area.
+ */
+export interface VillageDeps {
+  client: Client;
+  db: Db;
+  policy: Policy;
+  taskQueue: string;
+}
+
+export const MATTER_ID = /^VIL-[0-9A-F]{12}$/;
+const READERS: Role[] = ['village_clerk', 'supervisor', 'leader', 'admin'];
+
+/** A retried request with the same Idempotency-Key from the same member maps to the same matter id. */
+function matterIdFor(actor: Actor, key: string | undefined): string {
+  const seed = key ? createHash('sha256').update(`village\n${actor.id}\n${key}`).digest('hex') : randomBytes(6).toString('hex');
+  return `VIL-${seed.slice(0, 12).toUpperCase()}`;
+}
+
+const staff = (a: Actor): VillageStaff => ({ ...actorRef(a), area: a.area });
+
+interface ActionRoute<T extends z.ZodType> {
+  path: string;
+  schema: T;
+  build(body: z.infer<T>, actor: VillageStaff, req: Request): VillageStaffAction;
+}
+const route = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
+
+/** The clerk's actions: the route, the body schema, and the workflow action it becomes. */
+export const VILLAGE_ACTION_ROUTES = [
+  route({
+    path: 'meetings',
+    schema: S.MeetingBody,
+    build: (b, actor) => ({ type: 'recordMeeting', actor, meeting: { ...b, heldAt: toShanghaiIso(Date.parse(b.heldAt)) } }),
+  }),
+  route({
+    path: 'rejection-decision',
+    schema: S.RejectionDecisionBody,
+    build: (b, actor) => ({ type: 'decideAfterRejection', actor, choice: b.choice, reason: b.reason }),
+  }),
+  route({
+    path: 'objections/:objectionId/answer',
+    schema: S.AnswerBody,
+    build: (b, actor, req) => ({ type: 'answerObjection', actor, objectionId: String(req.params.objectionId), answer: b.answer }),
+  }),
+  route({ path: 'progress', schema: S.ProgressBody, build: (b, actor) => ({ type: 'recordProgress', actor, note: b.note }) }),
+  route({ path: 'completion', schema: S.CompletionBody, build: (b, actor) => ({ type: 'completeImplementation', actor, result: b.result }) }),
+];
+
+export function villageRoutes(deps: VillageDeps): Router {
+  const { client, db, policy, taskQueue } = deps;
+  const router = Router();
+
+  async function registered(id: string): Promise<VillageMatter | undefined> {
+    const r = await db.query<{ snapshot: VillageMatter }>(`SELECT snapshot FROM cases WHERE id = $1 AND kind = 'village_decision'`, [id]);
+    return r.rows[0]?.snapshot;
+  }
+
+  /** The matter as the area rules allow this member to see it (404 unknown, 403 role or outside the member's area). */
+  async function visibleMatter(actor: Actor, id: string): Promise<VillageMatter> {
+    requireRole(actor, READERS, 'village decisions');
+    if (!MATTER_ID.test(id)) throw notFound(`matter ${id} does not exist`);
+    const m = await registered(id);
+    if (!m) throw notFound(`matter ${id} does not exist`);
+    if (!mayActIn(actor, m.area)) throw forbidden(`matter ${id} lies outside your area ${actor.area}`);
+    return m;
+  }
+
+  router.post('/', async (req, res) => {
+    const actor = actorOf(req);
+    requireRole(actor, ['village_clerk'], 'opening a village matter');
+    const key = req.header('idempotency-key');
+    if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
+    const body = parse(S.CreateVillageDecisionBody, req.body);
+    const area = body.area ?? actor.area;
+    if (areaKind(area) !== 'village') throw badRequest('area: a village matter belongs to a village: county/township/village');
+    requireArea(actor, area);
+    if (area !== actor.area) throw forbidden(`a village clerk opens matters of its own village ${actor.area} only`);
+    if (findMatterType(body.type)?.money && body.amount === undefined) throw badRequest(`amount: a matter of type ${body.type} involves money`);
+    const matterId = matterIdFor(actor, key);
+    const now = Date.now();
+    const input = {
+      matterId, type: body.type, title: body.title, description: body.description, amount: body.amount ?? null,
+      attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy,
+    };
+    try {
+      const m = await client.workflow.executeUpdateWithStart(villageOpened, {
+        startWorkflowOperation: new WithStartWorkflowOperation(villageDecisionWorkflow, {
+          workflowId: matterId,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        }),
+      });
+      res.status(m.openedAt === toShanghaiIso(now) ? 201 : 200).location(`/api/v1/village-decisions/${matterId}`).json(m);
+    } catch (err) {
+      const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registered(matterId));
+      if (!existing) throw err;
+      res.status(200).location(`/api/v1/village-decisions/${matterId}`).json(existing);
+    }
+  });
+
+  /** The register of village matters inside the member's area. */
+  router.get('/', async (req, res) => {
+    const actor = actorOf(req);
+    requireRole(actor, READERS, 'village decisions');
+    const q = parse(S.VillageListQuery, req.query, 'query');
+    const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
+    if (area) requireArea(actor, area);
+    const where: string[] = [`kind = 'village_decision'`];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replaceAll('?', `$${args.length}`));
+    };
+    if (area) add(`(area = ? OR area LIKE ? || '/%')`, area);
+    if (q.status) add('status = ?', q.status);
+    if (q.type) add('category = ?', q.type);
+    const rows = await db.query<{ snapshot: VillageMatter }>(
+      `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
+      args,
+    );
+    res.json({
+      items: rows.rows.map(({ snapshot: m }) => ({
+        id: m.id, status: m.status, area: m.area, type: m.type, typeName: m.typeName, title: m.title, amount: m.amount,
+        overdue: m.overdue, openedAt: m.openedAt, deadlines: m.deadlines, outcome: m.outcome,
+        unansweredObjections: m.objections.filter((o) => !o.answer).length,
+      })),
+      limit: q.limit,
+      offset: q.offset,
+    });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const m = await visibleMatter(actorOf(req), req.params.id);
+    if (m.finished) {
+      res.json(m);
+      return;
+    }
+    try {
+      res.json(await client.workflow.getHandle(m.id).query(villageState));
+    } catch (err) {
+      req.log?.warn({ err, matterId: m.id }, 'live state unavailable; answering from the register');
+      res.json(m);
+    }
+  });
+
+  for (const r of VILLAGE_ACTION_ROUTES) {
+    router.post(`/:id/${r.path}`, async (req: Request, res) => {
+      const actor = actorOf(req);
+      requireRole(actor, ['village_clerk'], r.path);
+      const body = parse(r.schema, req.body);
+      const m = await visibleMatter(actor, req.params.id as string);
+      const closedMsg = `事项已办结 (matter ${m.id} is closed)`;
+      if (m.finished) throw conflict(closedMsg);
+      const action = r.build(body, staff(actor), req);
+      try {
+        res.json(await client.workflow.getHandle(m.id).executeUpdate(villageAction, { args: [action] }));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError && (await registered(m.id))?.finished) throw conflict(closedMsg);
+        throw fromTemporal(err, m.id);
+      }
+    });
+  }
+
+  return router;
+}

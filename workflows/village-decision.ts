@@ -1,0 +1,124 @@
+import {
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { NotifyInput } from '../domain/ports';
+import { areaPrefixes, SA } from '../domain/search-attributes';
+import {
+  applyVillageAction,
+  checkVillageAction,
+  InvalidTransition,
+  nextVillageDeadline,
+  nextVillageSystemAction,
+  NotPermitted,
+  openVillageMatter,
+  villageMailData,
+  type OpenVillageInput,
+  type VillageAction,
+  type VillageActivities,
+  type VillageEvent,
+  type VillageMatter,
+  type VillageNotice,
+  type VillagePublicAction,
+  type VillageStaffAction,
+} from '../domain/village';
+import { runClock } from './clock';
+
+/** Messages of the village-decision workflow (module level, next to the workflow). */
+export const villageState = defineQuery<VillageMatter>('villageState');
+/** Returns once the matter is in the register (PostgreSQL), so the API can answer 201 with a readable matter. */
+export const villageOpened = defineUpdate<VillageMatter>('villageOpened');
+/** Every action on a matter: the clerk's (meetings, answers, progress, completion) and a villager's objection. */
+export const villageAction = defineUpdate<VillageMatter, [VillageStaffAction | VillagePublicAction]>('villageAction');
+
+const acts = proxyActivities<VillageActivities & { notify(input: NotifyInput): Promise<{ sent: number; skipped: number }> }>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/** Turns a domain refusal into the failure the client sees (the API answers 409 or 403 with its message). */
+function refuse(err: unknown): never {
+  if (err instanceof InvalidTransition) {
+    throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
+  }
+  if (err instanceof NotPermitted) {
+    throw ApplicationFailure.create({ type: 'Forbidden', message: err.message, nonRetryable: true });
+  }
+  throw err;
+}
+
+/** One matter of a village, from the party branch's proposal to the end of the results notice. */
+export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<VillageMatter> {
+  const { policy } = input;
+  let opened;
+  try {
+    opened = openVillageMatter(input);
+  } catch (err) {
+    refuse(err);
+  }
+  let m = opened.matter;
+  let recorded = false;
+
+  const publish = () => {
+    const deadline = nextVillageDeadline(m);
+    upsertSearchAttributes([
+      { key: SA.kind, value: 'village_decision' },
+      { key: SA.status, value: m.status },
+      { key: SA.area, value: areaPrefixes(m.area) },
+      { key: SA.category, value: m.type },
+      { key: SA.nextDeadline, value: deadline ? new Date(deadline) : null },
+      { key: SA.overdue, value: m.overdue },
+    ]);
+  };
+
+  const send = async (notices: VillageNotice[], event: VillageEvent) => {
+    const data = villageMailData(m, event);
+    for (const n of notices) {
+      const key = `${m.id}:${event.seq}:${n.template}:${n.recipients.kind}`;
+      await acts.notify({ key, template: n.template, recipients: n.recipients, data });
+    }
+  };
+
+  const act = async (action: VillageAction, now = Date.now()): Promise<VillageMatter> => {
+    let result;
+    try {
+      result = applyVillageAction(m, action, now, policy);
+    } catch (err) {
+      refuse(err);
+    }
+    m = result.next;
+    publish();
+    await acts.recordVillageMatter({ snapshot: m, event: result.event });
+    await send(result.notices, result.event);
+    return m;
+  };
+
+  setHandler(villageState, () => m);
+  setHandler(villageOpened, async () => {
+    await condition(() => recorded);
+    return m;
+  });
+  setHandler(villageAction, (action) => act(action), {
+    validator: (action) => {
+      try {
+        checkVillageAction(m, action, Date.now());
+      } catch (err) {
+        refuse(err);
+      }
+    },
+  });
+
+  publish();
+  await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0] });
+  recorded = true;
+  await send(opened.notices, m.timeline[0]);
+
+  // The clock: notice periods, step reminders and the township alert, unless an action changes the matter first.
+  await runClock({ finished: () => m.finished, version: () => m.version, next: () => nextVillageSystemAction(m), act });
+  return m;
+}
