@@ -1,4 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { createApp } from '../api/app';
+import { createPool } from '../platform/db';
+import { createLogger } from '../platform/logger';
+import { freePort } from '../platform/net';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /** The first vertical slice over HTTP, against the real Temporal dev server, PostgreSQL and SMTP. */
@@ -265,4 +269,21 @@ test('health and OpenAPI', async () => {
   );
   expect(o.body.components.schemas.CreateMediation.required).toEqual(expect.arrayContaining(['category', 'summary', 'parties', 'area', 'channel']));
   expect((await sys.call('GET', '/api/v1/nothing-here', { token: sys.adminToken })).status).toBe(404);
+});
+
+test('health answers 503 naming the database when it does not answer', async () => {
+  const dead = createPool(`postgres://postgres@127.0.0.1:${await freePort()}/postgres`, 1);
+  const app = createApp({ client: sys.client, db: dead, policy: sys.policy, taskQueue: 'none', logger: createLogger('silent'), version: 'test' });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/healthz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { database: string };
+    expect(body).toMatchObject({ status: 'degraded', temporal: 'ok' });
+    expect(body.database).toMatch(/^down: /);
+  } finally {
+    server.close();
+    await dead.end();
+  }
 });
