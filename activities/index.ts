@@ -6,6 +6,7 @@ import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
 import { createPetitionActivities } from './petitions';
+import { recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
 import { createVillageActivities } from './village';
 
@@ -64,34 +65,17 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
     ...createPetitionActivities({ db, render }),
     ...createVillageActivities({ db, render }),
     async recordMediation({ snapshot: c, event }: RecordTransitionInput): Promise<void> {
-      await withTransaction(db, async (q) => {
-        await q.query(
-          `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
-                              overdue, policy_version, version, snapshot, updated_at)
-           VALUES ($1, 'mediation', $2, $3, $4, $5, $6, $7, $8, $9, $13, $10, $11, $12, now())
-           ON CONFLICT (id) DO UPDATE SET
-             status = EXCLUDED.status, level = EXCLUDED.level,
-             closed_at = CASE WHEN EXCLUDED.status = 'closed' THEN COALESCE(cases.closed_at, EXCLUDED.closed_at) END,
-             next_deadline = EXCLUDED.next_deadline, overdue = EXCLUDED.overdue, version = EXCLUDED.version,
-             snapshot = EXCLUDED.snapshot, updated_at = now()
-           WHERE cases.version < EXCLUDED.version`,
-          [
-            c.id, c.status, c.level, c.area, c.category, c.summary, c.openedAt,
-            c.status === 'closed' ? event.at : null, nextDeadline(c), c.policyVersion, c.version, JSON.stringify(c),
-            c.overdue,
-          ],
-        );
-        await q.query(
-          `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
-           VALUES ($1, $2, 'mediation', $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (id) DO NOTHING`,
-          [
-            `${c.id}:${event.seq}`, c.id, event.seq, event.at, event.actor.id, event.actor.name, event.actor.role,
-            event.action, event.from ? JSON.stringify(event.from) : null, JSON.stringify(event.to),
-            event.details ? JSON.stringify(event.details) : null,
-          ],
-        );
-      });
+      await withTransaction(db, (q) =>
+        recordInRegister(
+          q,
+          {
+            id: c.id, kind: 'mediation', status: c.status, level: c.level, area: c.area, category: c.category, summary: c.summary,
+            openedAt: c.openedAt, closed: c.status === 'closed', nextDeadline: nextDeadline(c), overdue: c.overdue,
+            policyVersion: c.policyVersion, version: c.version, snapshot: c,
+          },
+          { ...event, before: event.from, after: event.to },
+        ),
+      );
     },
 
     async notify(input: NotifyInput): Promise<{ sent: number; skipped: number }> {

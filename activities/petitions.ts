@@ -3,6 +3,7 @@ import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
+import { recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
 
 const WEEK_MS = 7 * 24 * 3600_000;
@@ -12,30 +13,17 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
   const { db, render } = deps;
   return {
     async recordPetition({ snapshot: p, event }) {
-      await withTransaction(db, async (q) => {
-        await q.query(
-          `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
-                              overdue, policy_version, version, snapshot, updated_at)
-           VALUES ($1, 'petition', $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-           ON CONFLICT (id) DO UPDATE SET
-             status = EXCLUDED.status, closed_at = EXCLUDED.closed_at, next_deadline = EXCLUDED.next_deadline,
-             overdue = EXCLUDED.overdue, version = EXCLUDED.version, snapshot = EXCLUDED.snapshot, updated_at = now()
-           WHERE cases.version < EXCLUDED.version`,
-          [
-            p.id, p.status, p.area, p.channel, p.subject, p.registeredAt, p.finished ? event.at : null,
-            nextPetitionDeadline(p), p.overdue, p.policyVersion, p.version, JSON.stringify(p),
-          ],
-        );
-        await q.query(
-          `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
-           VALUES ($1, $2, 'petition', $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
-          [
-            `${p.id}:${event.seq}`, p.id, event.seq, event.at, event.actor.id, event.actor.name, event.actor.role, event.action,
-            event.from ? JSON.stringify({ status: event.from }) : null, JSON.stringify({ status: event.to }),
-            event.details ? JSON.stringify(event.details) : null,
-          ],
-        );
-      });
+      await withTransaction(db, (q) =>
+        recordInRegister(
+          q,
+          {
+            id: p.id, kind: 'petition', status: p.status, level: null, area: p.area, category: p.channel, summary: p.subject,
+            openedAt: p.registeredAt, closed: p.finished, nextDeadline: nextPetitionDeadline(p), overdue: p.overdue,
+            policyVersion: p.policyVersion, version: p.version, snapshot: p,
+          },
+          { ...event, before: event.from ? { status: event.from } : null, after: { status: event.to } },
+        ),
+      );
     },
 
     async archiveDocument({ id, caseId, kind, template, data }) {

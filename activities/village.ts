@@ -2,6 +2,7 @@ import { nextVillageDeadline, publicNoticeView, type RecordVillageInput, type Vi
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { TemplateRenderer } from './templates';
+import { recordInRegister } from './register';
 
 /**
  * Village decisions (四议两公开): the register row and audit event of every transition, and what the public board
@@ -13,30 +14,14 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
   return {
     async recordVillageMatter({ snapshot: m, event }: RecordVillageInput): Promise<void> {
       await withTransaction(db, async (q) => {
-        await q.query(
-          `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
-                              overdue, policy_version, version, snapshot, updated_at)
-           VALUES ($1, 'village_decision', $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
-           ON CONFLICT (id) DO UPDATE SET
-             status = EXCLUDED.status,
-             closed_at = CASE WHEN EXCLUDED.status = 'closed' THEN COALESCE(cases.closed_at, EXCLUDED.closed_at) END,
-             next_deadline = EXCLUDED.next_deadline, overdue = EXCLUDED.overdue, version = EXCLUDED.version,
-             snapshot = EXCLUDED.snapshot, updated_at = now()
-           WHERE cases.version < EXCLUDED.version`,
-          [
-            m.id, m.status, m.area, m.type, m.title, m.openedAt, m.status === 'closed' ? event.at : null, nextVillageDeadline(m),
-            m.overdue, m.policyVersion, m.version, JSON.stringify(m),
-          ],
-        );
-        await q.query(
-          `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
-           VALUES ($1, $2, 'village_decision', $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT (id) DO NOTHING`,
-          [
-            `${m.id}:${event.seq}`, m.id, event.seq, event.at, event.actor.id, event.actor.name, event.actor.role,
-            event.action, event.from ? JSON.stringify(event.from) : null, JSON.stringify(event.to),
-            event.details ? JSON.stringify(event.details) : null,
-          ],
+        await recordInRegister(
+          q,
+          {
+            id: m.id, kind: 'village_decision', status: m.status, level: null, area: m.area, category: m.type, summary: m.title,
+            openedAt: m.openedAt, closed: m.status === 'closed', nextDeadline: nextVillageDeadline(m), overdue: m.overdue,
+            policyVersion: m.policyVersion, version: m.version, snapshot: m,
+          },
+          { ...event, before: event.from, after: event.to },
         );
         for (const n of m.notices) {
           const view = publicNoticeView(m, n.id);
