@@ -17,7 +17,7 @@ const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');
 const LOCK_ID = 74_310_001; // pg_advisory_lock key: one migrator at a time across processes
 
 class PgStorage implements UmzugStorage {
-  constructor(private readonly pool: Db) {}
+  constructor(private readonly pool: Pick<Db, 'query'>) {}
   async logMigration({ name }: { name: string }): Promise<void> {
     await this.pool.query('INSERT INTO schema_migrations (name) VALUES ($1) ON CONFLICT DO NOTHING', [name]);
   }
@@ -56,7 +56,7 @@ export async function migrate(pool: Db, logger?: Logger): Promise<string[]> {
         },
       })),
       // logMigration is a no-op insert-if-missing: the row is written inside the migration's own transaction.
-      storage: new PgStorage(pool),
+      storage: new PgStorage(client),
       logger: undefined,
     });
     const applied = await umzug.up();

@@ -28,7 +28,8 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<{
     embedded = await startEmbeddedDb(path.join(config.dataDir, 'pglite'), logger);
     url = embedded.url;
   }
-  const db = createPool(url, embedded ? 4 : 10);
+  // PGlite runs one backend: statements of concurrent connections would interleave, so the embedded default gets one.
+  const db = createPool(url, embedded ? 1 : 10);
   await migrate(db, logger);
   const u = new URL(url);
   return { db, embedded, describe: embedded ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}` };
