@@ -20,6 +20,9 @@ import { newToken } from './users';
 
 export const VERSION: string = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'package.json'), 'utf8')).version;
 
+/** PGlite runs one backend: statements of concurrent connections would interleave, so the embedded default gets one. */
+export const EMBEDDED_POOL_SIZE = 1;
+
 /** PostgreSQL at DATABASE_URL, or the embedded default under DATA_DIR; migrated either way. */
 export async function prepareDatabase(config: Config, logger: Logger): Promise<{ db: Db; embedded?: EmbeddedDb; describe: string }> {
   let embedded: EmbeddedDb | undefined;
@@ -28,8 +31,7 @@ export async function prepareDatabase(config: Config, logger: Logger): Promise<{
     embedded = await startEmbeddedDb(path.join(config.dataDir, 'pglite'), logger);
     url = embedded.url;
   }
-  // PGlite runs one backend: statements of concurrent connections would interleave, so the embedded default gets one.
-  const db = createPool(url, embedded ? 1 : 10);
+  const db = createPool(url, embedded ? EMBEDDED_POOL_SIZE : 10);
   await migrate(db, logger);
   const u = new URL(url);
   return { db, embedded, describe: embedded ? `embedded PGlite in ${path.join(config.dataDir, 'pglite')}` : `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}` };
