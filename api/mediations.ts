@@ -106,7 +106,7 @@ export async function startMediationCase(
 }
 
 export function mediationRoutes(deps: MediationDeps): Router {
-  const { client, db, policy, taskQueue } = deps;
+  const { client, db, policy } = deps;
   const router = Router();
 
   async function registered(id: string): Promise<MediationCase | undefined> {

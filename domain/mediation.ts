@@ -1,4 +1,5 @@
 import { addDuration, shareOf } from './calendar';
+import { InvalidTransition, NotPermitted } from './errors';
 import { actorRef, SYSTEM_ACTOR, type ActorRef } from './actors';
 import { areaAt } from './areas';
 import type { Recipients } from './ports';
@@ -183,15 +184,7 @@ export interface Notice {
   recipients: Recipients;
 }
 
-/** An action the case's current state does not allow (the API answers 409). */
-export class InvalidTransition extends Error {
-  override name = 'InvalidTransition';
-}
-
-/** An actor who may not take this action on this case (the API answers 403). */
-export class NotPermitted extends Error {
-  override name = 'NotPermitted';
-}
+export { InvalidTransition, NotPermitted };
 
 export function responsibleAreaFor(area: string, level: MediationLevel): string {
   return areaAt(area, level);

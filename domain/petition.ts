@@ -1,4 +1,5 @@
 import { addDuration, shareOf } from './calendar';
+import { InvalidTransition } from './errors';
 import { actorRef, SYSTEM_ACTOR, type ActorRef } from './actors';
 import type { Recipients } from './ports';
 import type { Policy } from './policy';
@@ -165,12 +166,11 @@ export interface PetitionNotice {
 
 export const REPLY_DECISIONS = { supported: '予以支持', partially_supported: '部分支持', not_supported: '不予支持' } as const;
 
-export class PetitionRefused extends Error {
-  override name = 'InvalidTransition';
-}
+/** A petition refuses what its state or a time limit does not allow (409). */
+export { InvalidTransition as PetitionRefused };
 
 function refuse(message: string): never {
-  throw new PetitionRefused(message);
+  throw new InvalidTransition(message);
 }
 
 const leadingGroup = (p: Policy): Recipients => ({

@@ -2,7 +2,7 @@ import type { ActorRef } from './actors';
 import { SYSTEM_ACTOR } from './actors';
 import { areaAt, areaKind } from './areas';
 import { addDuration } from './calendar';
-import { InvalidTransition, NotPermitted } from './mediation';
+import { InvalidTransition, NotPermitted } from './errors';
 import type { Recipients } from './ports';
 import type { Policy } from './policy';
 import type { QuorumRule, Share, VillageBody, VillagePolicy } from './village-policy';

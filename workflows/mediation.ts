@@ -1,12 +1,10 @@
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   defineQuery,
   defineUpdate,
   getExternalWorkflowHandle,
   patched,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -14,11 +12,9 @@ import {
   applyMediationAction,
   CHANNEL_NAMES,
   checkMediationAction,
-  InvalidTransition,
   LEVEL_NAMES,
   nextDeadline,
   nextSystemAction,
-  NotPermitted,
   openMediation,
   ROUTE_NAMES,
   type ActingStaff,
@@ -30,10 +26,10 @@ import {
   type StaffAction,
   type TimelineEvent,
 } from '../domain/mediation';
-import type { ProcessActivities } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import { runClock } from './clock';
 import { mediationOutcome } from './petition';
+import { acts, refuse } from './shared';
 
 /** Messages of the mediation workflow (module level, next to the workflow). */
 export const mediationState = defineQuery<MediationCase>('mediationState');
@@ -50,21 +46,7 @@ export const PROCESS_V2 = 'mediation-process-v2';
 /** Patch: a case transferred from a petition signals the petition its outcome. */
 export const INFORMS_PETITION = 'mediation-informs-petition';
 
-const acts = proxyActivities<ProcessActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
 
-/** Turns a domain refusal into the failure the client sees (the API answers 409 or 403 with its message). */
-function refuse(err: unknown): never {
-  if (err instanceof InvalidTransition) {
-    throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
-  }
-  if (err instanceof NotPermitted) {
-    throw ApplicationFailure.create({ type: 'Forbidden', message: err.message, nonRetryable: true });
-  }
-  throw err;
-}
 
 export async function mediationWorkflow(input: OpenMediationInput): Promise<MediationCase> {
   const v2 = patched(PROCESS_V2);

@@ -4,16 +4,16 @@ import {
   defineQuery,
   defineUpdate,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ActorRef } from '../domain/actors';
-import type { Agenda, MeetingDirection, ProcessActivities } from '../domain/ports';
+import type { Agenda, MeetingDirection } from '../domain/ports';
 import { SA } from '../domain/search-attributes';
 import { toShanghaiIso } from '../domain/time';
 import { weeklyReview } from './petition';
+import { acts } from './shared';
 
 /**
  * The weekly dispatch meeting (信访稳定集中办公会议), started by a Temporal Schedule: it builds the agenda from the
@@ -45,10 +45,6 @@ export interface MeetingRecord {
 export const meetingState = defineQuery<MeetingRecord>('meetingState');
 export const recordMinutes = defineUpdate<MeetingRecord, [MinutesInput]>('recordMinutes');
 
-const acts = proxyActivities<ProcessActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
 
 export async function meetingWorkflow(settings: MeetingSettings): Promise<MeetingRecord> {
   const meetingId = workflowInfo().workflowId;

@@ -1,10 +1,8 @@
 import {
-  ApplicationFailure,
   condition,
   defineQuery,
   defineSignal,
   defineUpdate,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -16,7 +14,6 @@ import {
   DIRECTION_NAMES,
   nextPetitionDeadline,
   nextPetitionSystemAction,
-  PetitionRefused,
   registerPetition,
   REPLY_DECISIONS,
   STATUS_NAMES,
@@ -28,9 +25,9 @@ import {
   type PetitionStaffAction,
   type RegisterPetitionInput,
 } from '../domain/petition';
-import type { ProcessActivities } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import { runClock } from './clock';
+import { acts, refuse } from './shared';
 
 /** Messages of the petition workflow. */
 export const petitionState = defineQuery<Petition>('petitionState');
@@ -42,10 +39,6 @@ export const weeklyReview = defineSignal<[{ meetingId: string; direction: Direct
 /** The outcome of the mediation case this petition was transferred to (访调对接). */
 export const mediationOutcome = defineSignal<[{ mediationId: string; outcome: string }]>('mediationOutcome');
 
-const acts = proxyActivities<ProcessActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
 
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
 
@@ -88,10 +81,7 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     try {
       result = applyPetitionAction(p, action, now, policy);
     } catch (err) {
-      if (err instanceof PetitionRefused) {
-        throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
-      }
-      throw err;
+      refuse(err);
     }
     p = result.next;
     publish();
@@ -119,10 +109,7 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
       try {
         checkPetitionAction(p, a, Date.now(), policy);
       } catch (err) {
-        if (err instanceof PetitionRefused) {
-          throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
-        }
-        throw err;
+        refuse(err);
       }
     },
   });

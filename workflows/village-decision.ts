@@ -1,26 +1,20 @@
 import {
-  ApplicationFailure,
   condition,
   defineQuery,
   defineUpdate,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { NotifyInput } from '../domain/ports';
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import {
   applyVillageAction,
   checkVillageAction,
-  InvalidTransition,
   nextVillageDeadline,
   nextVillageSystemAction,
-  NotPermitted,
   openVillageMatter,
   villageMailData,
   type OpenVillageInput,
   type VillageAction,
-  type VillageActivities,
   type VillageEvent,
   type VillageMatter,
   type VillageNotice,
@@ -28,6 +22,7 @@ import {
   type VillageStaffAction,
 } from '../domain/village';
 import { runClock } from './clock';
+import { acts, refuse } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
 export const villageState = defineQuery<VillageMatter>('villageState');
@@ -36,21 +31,7 @@ export const villageOpened = defineUpdate<VillageMatter>('villageOpened');
 /** Every action on a matter: the clerk's (meetings, answers, progress, completion) and a villager's objection. */
 export const villageAction = defineUpdate<VillageMatter, [VillageStaffAction | VillagePublicAction]>('villageAction');
 
-const acts = proxyActivities<VillageActivities & { notify(input: NotifyInput): Promise<{ sent: number; skipped: number }> }>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
 
-/** Turns a domain refusal into the failure the client sees (the API answers 409 or 403 with its message). */
-function refuse(err: unknown): never {
-  if (err instanceof InvalidTransition) {
-    throw ApplicationFailure.create({ type: 'InvalidTransition', message: err.message, nonRetryable: true });
-  }
-  if (err instanceof NotPermitted) {
-    throw ApplicationFailure.create({ type: 'Forbidden', message: err.message, nonRetryable: true });
-  }
-  throw err;
-}
 
 /** One matter of a village, from the party branch's proposal to the end of the results notice. */
 export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<VillageMatter> {
