@@ -44,10 +44,13 @@ export function startThrowawayPostgres(port: number): ThrowawayPostgres {
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
+  let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dir,
     stop() {
+      if (stopped) return;
+      stopped = true;
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {

@@ -48,6 +48,11 @@ export default async function globalSetup(): Promise<void> {
     globalThis.__pinganInfra.postgres = pg;
     process.env.TEST_DATABASE_URL = pg.url;
   }
+  // Should the run die before the teardown (a crash, Ctrl-C), nothing is left running.
+  process.once('exit', () => {
+    globalThis.__pinganInfra?.temporal?.child.kill('SIGKILL');
+    globalThis.__pinganInfra?.postgres?.stop(); // a no-op after the teardown
+  });
   const c = new Client({ connectionString: process.env.TEST_DATABASE_URL });
   await c.connect();
   const version = (await c.query('SHOW server_version')).rows[0].server_version;
