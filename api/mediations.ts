@@ -17,6 +17,7 @@ import { findUsersByIds, toActor } from '../platform/users';
 import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, fromZod, notFound } from './errors';
+import { findInRegister, listRegister, liveOrRegistered } from './register';
 import * as S from './schemas';
 
 export interface MediationDeps {
@@ -99,9 +100,9 @@ export async function startMediationCase(
   } catch (err) {
     // Same id, but the case's workflow has already ended: answer with the case from the register.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const r = await deps.db.query<{ snapshot: MediationCase }>('SELECT snapshot FROM cases WHERE id = $1', [input.caseId]);
-    if (!r.rows[0]) throw err;
-    return { case: r.rows[0].snapshot, fresh: false };
+    const existing = await findInRegister<MediationCase>(deps.db, 'mediation', input.caseId);
+    if (!existing) throw err;
+    return { case: existing, fresh: false };
   }
 }
 
@@ -109,10 +110,7 @@ export function mediationRoutes(deps: MediationDeps): Router {
   const { client, db, policy } = deps;
   const router = Router();
 
-  async function registered(id: string): Promise<MediationCase | undefined> {
-    const r = await db.query<{ snapshot: MediationCase }>(`SELECT snapshot FROM cases WHERE id = $1 AND kind = 'mediation'`, [id]);
-    return r.rows[0]?.snapshot;
-  }
+  const registered = (id: string) => findInRegister<MediationCase>(db, 'mediation', id);
 
   /** The case as its area rules allow this member to see it (404 unknown, 403 outside the member's area). */
   async function visibleCase(actor: Actor, id: string): Promise<MediationCase> {
@@ -145,21 +143,14 @@ export function mediationRoutes(deps: MediationDeps): Router {
     const q = parse(S.ListQuery, req.query, 'query');
     const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
     if (area) requireArea(actor, area);
-    const where: string[] = [`kind = 'mediation'`];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replaceAll('?', `$${args.length}`));
-    };
-    if (area) add(`(area = ? OR area LIKE ? || '/%')`, area);
-    if (q.status) add('status = ?', q.status);
-    if (q.level) add('level = ?', q.level);
-    if (q.category) add('category = ?', q.category);
-    if (q.overdue) add('overdue = ?', q.overdue === 'true');
-    const sql = `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT ${q.limit} OFFSET ${q.offset}`;
-    const rows = await db.query<{ snapshot: MediationCase }>(sql, args);
+    const rows = await listRegister<MediationCase>(
+      db,
+      'mediation',
+      { area, status: q.status, level: q.level, category: q.category, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
+      q,
+    );
     res.json({
-      items: rows.rows.map(({ snapshot: c }) => ({
+      items: rows.map((c) => ({
         id: c.id, status: c.status, level: c.level, area: c.area, category: c.category, categoryName: c.categoryName,
         summary: c.summary, overdue: c.overdue, openedAt: c.openedAt, deadlines: c.deadlines, outcome: c.outcome?.kind ?? null,
       })),
@@ -194,16 +185,7 @@ export function mediationRoutes(deps: MediationDeps): Router {
   router.get('/:id', async (req, res) => {
     const actor = actorOf(req);
     const c = await visibleCase(actor, req.params.id);
-    if (c.finished) {
-      res.json(c);
-      return;
-    }
-    try {
-      res.json(await client.workflow.getHandle(c.id).query(mediationState));
-    } catch (err) {
-      req.log?.warn({ err, caseId: c.id }, 'live state unavailable; answering from the register');
-      res.json(c);
-    }
+    res.json(await liveOrRegistered(client, c, mediationState, req));
   });
 
   for (const r of ACTION_ROUTES) {

@@ -17,6 +17,7 @@ import { actorOf, mayActIn, requireArea, requireRole } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
 import * as S from './petition-schemas';
+import { findInRegister, listRegister, liveOrRegistered } from './register';
 
 export interface PetitionDeps {
   client: Client;
@@ -39,10 +40,7 @@ export function petitionRoutes(deps: PetitionDeps): Router {
   const { client, db, policy, taskQueue } = deps;
   const router = Router();
 
-  async function registered(id: string): Promise<Petition | undefined> {
-    const r = await db.query<{ snapshot: Petition }>(`SELECT snapshot FROM cases WHERE id = $1 AND kind = 'petition'`, [id]);
-    return r.rows[0]?.snapshot;
-  }
+  const registered = (id: string) => findInRegister<Petition>(db, 'petition', id);
 
   /** Staff see the petitions of their area; a leader also sees every petition it is responsible for. */
   async function visible(actor: Actor, id: string): Promise<Petition> {
@@ -97,17 +95,19 @@ export function petitionRoutes(deps: PetitionDeps): Router {
     const q = parse(S.PetitionListQuery, req.query, 'query');
     const area = q.area ?? (actor.area === '*' ? '' : actor.area);
     if (area) requireArea(actor, area);
-    const args: unknown[] = [area, q.status ?? null, q.overdue === undefined ? null : q.overdue === 'true', actor.role === 'leader' ? actor.id : null];
-    const r = await db.query<{ snapshot: Petition }>(
-      `SELECT snapshot FROM cases WHERE kind = 'petition'
-          AND ($4::text IS NOT NULL OR $1 = '' OR area = $1 OR area LIKE $1 || '/%')
-          AND ($2::text IS NULL OR status = $2) AND ($3::boolean IS NULL OR overdue = $3)
-          AND ($4::text IS NULL OR snapshot->'leader'->>'id' = $4)
-        ORDER BY opened_at DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-      args,
+    const rows = await listRegister<Petition>(
+      db,
+      'petition',
+      {
+        area: area || undefined,
+        leaderId: actor.role === 'leader' ? actor.id : undefined,
+        status: q.status,
+        overdue: q.overdue === undefined ? undefined : q.overdue === 'true',
+      },
+      q,
     );
     res.json({
-      items: r.rows.map(({ snapshot: p }) => ({
+      items: rows.map((p) => ({
         id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, status: p.status, overdue: p.overdue,
         leader: p.leader, unit: p.unit, deadlines: p.deadlines, registeredAt: p.registeredAt,
       })),
@@ -118,15 +118,7 @@ export function petitionRoutes(deps: PetitionDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const p = await visible(actorOf(req), req.params.id);
-    if (p.finished) {
-      res.json(p);
-      return;
-    }
-    try {
-      res.json(await client.workflow.getHandle(p.id).query(petitionState));
-    } catch {
-      res.json(p);
-    }
+    res.json(await liveOrRegistered(client, p, petitionState, req));
   });
 
   router.get('/:id/documents', async (req, res) => {

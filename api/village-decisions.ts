@@ -18,6 +18,7 @@ import { actorOf, mayActIn, requireArea, requireRole } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { parse } from './mediations';
 import * as S from './village-schemas';
+import { findInRegister, listRegister, liveOrRegistered } from './register';
 
 /**
  * /api/v1/village-decisions: village matters under 四议两公开. The clerks of a village (village_clerk) open and carry
@@ -73,10 +74,7 @@ export function villageRoutes(deps: VillageDeps): Router {
   const { client, db, policy, taskQueue } = deps;
   const router = Router();
 
-  async function registered(id: string): Promise<VillageMatter | undefined> {
-    const r = await db.query<{ snapshot: VillageMatter }>(`SELECT snapshot FROM cases WHERE id = $1 AND kind = 'village_decision'`, [id]);
-    return r.rows[0]?.snapshot;
-  }
+  const registered = (id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
 
   /** The matter as the area rules allow this member to see it (404 unknown, 403 role or outside the member's area). */
   async function visibleMatter(actor: Actor, id: string): Promise<VillageMatter> {
@@ -130,21 +128,9 @@ export function villageRoutes(deps: VillageDeps): Router {
     const q = parse(S.VillageListQuery, req.query, 'query');
     const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
     if (area) requireArea(actor, area);
-    const where: string[] = [`kind = 'village_decision'`];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replaceAll('?', `$${args.length}`));
-    };
-    if (area) add(`(area = ? OR area LIKE ? || '/%')`, area);
-    if (q.status) add('status = ?', q.status);
-    if (q.type) add('category = ?', q.type);
-    const rows = await db.query<{ snapshot: VillageMatter }>(
-      `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT ${q.limit} OFFSET ${q.offset}`,
-      args,
-    );
+    const rows = await listRegister<VillageMatter>(db, 'village_decision', { area, status: q.status, category: q.type }, q);
     res.json({
-      items: rows.rows.map(({ snapshot: m }) => ({
+      items: rows.map((m) => ({
         id: m.id, status: m.status, area: m.area, type: m.type, typeName: m.typeName, title: m.title, amount: m.amount,
         overdue: m.overdue, openedAt: m.openedAt, deadlines: m.deadlines, outcome: m.outcome,
         unansweredObjections: m.objections.filter((o) => !o.answer).length,
@@ -156,16 +142,7 @@ export function villageRoutes(deps: VillageDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const m = await visibleMatter(actorOf(req), req.params.id);
-    if (m.finished) {
-      res.json(m);
-      return;
-    }
-    try {
-      res.json(await client.workflow.getHandle(m.id).query(villageState));
-    } catch (err) {
-      req.log?.warn({ err, matterId: m.id }, 'live state unavailable; answering from the register');
-      res.json(m);
-    }
+    res.json(await liveOrRegistered(client, m, villageState, req));
   });
 
   for (const r of VILLAGE_ACTION_ROUTES) {

@@ -1,0 +1,63 @@
+import type { Client, QueryDefinition } from '@temporalio/client';
+import type { Request } from 'express';
+import type { Db } from '../platform/db';
+
+/** Reading the case register (the `cases` table) the same way for every process. */
+export type CaseKind = 'mediation' | 'petition' | 'village_decision';
+
+export async function findInRegister<T>(db: Db, kind: CaseKind, id: string): Promise<T | undefined> {
+  const r = await db.query<{ snapshot: T }>('SELECT snapshot FROM cases WHERE id = $1 AND kind = $2', [id, kind]);
+  return r.rows[0]?.snapshot;
+}
+
+export interface RegisterFilter {
+  /** Inside this area (the area itself and everything below it). */
+  area?: string;
+  /** Only the cases this leader is responsible for (instead of the area). */
+  leaderId?: string;
+  status?: string;
+  level?: string;
+  category?: string;
+  overdue?: boolean;
+}
+
+/** Snapshots of one kind, newest first, filtered. */
+export async function listRegister<T>(db: Db, kind: CaseKind, f: RegisterFilter, page: { limit: number; offset: number }): Promise<T[]> {
+  const where: string[] = ['kind = $1'];
+  const args: unknown[] = [kind];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replaceAll('?', `$${args.length}`));
+  };
+  if (f.leaderId) add(`snapshot->'leader'->>'id' = ?`, f.leaderId);
+  else if (f.area) add(`(area = ? OR area LIKE ? || '/%')`, f.area);
+  if (f.status) add('status = ?', f.status);
+  if (f.level) add('level = ?', f.level);
+  if (f.category) add('category = ?', f.category);
+  if (f.overdue !== undefined) add('overdue = ?', f.overdue);
+  args.push(page.limit, page.offset);
+  const r = await db.query<{ snapshot: T }>(
+    `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    args,
+  );
+  return r.rows.map((row) => row.snapshot);
+}
+
+/**
+ * The live state from the workflow while it runs; the register's snapshot once the process has finished (its history
+ * may be gone after Temporal's retention) or when the workflow cannot answer.
+ */
+export async function liveOrRegistered<T extends { id: string; finished: boolean }>(
+  client: Client,
+  snapshot: T,
+  query: QueryDefinition<T>,
+  req: Request,
+): Promise<T> {
+  if (snapshot.finished) return snapshot;
+  try {
+    return await client.workflow.getHandle(snapshot.id).query(query);
+  } catch (err) {
+    req.log?.warn({ err, id: snapshot.id }, 'live state unavailable; answering from the register');
+    return snapshot;
+  }
+}
