@@ -16,7 +16,7 @@ async function main() {
   await migrate(db, logger);
   await ensureAdmin(db, adminToken(config).token);
   const api = await runApi({
-    address: config.TEMPORAL_ADDRESS, config, db, policy: loadPolicy(config.POLICY_FILE), logger, port: config.PORT,
+    address: config.TEMPORAL_ADDRESS, config, db, policy: loadPolicy(config.POLICY_FILE, config.CALENDAR_DIR), logger, port: config.PORT,
     registerSearchAttributes: true,
   });
   for (const s of ['SIGINT', 'SIGTERM'] as const) {

@@ -109,6 +109,8 @@ export interface MediationDeadlines {
 }
 
 export interface MediationCase {
+  /** Deadlines counted in a year whose holidays the calendar lacks (weekends only): provisional. */
+  provisional?: string[];
   id: string;
   kind: 'mediation';
   policyVersion: string;

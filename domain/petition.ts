@@ -1,4 +1,4 @@
-import { addDuration, shareOf } from './calendar';
+import { addDuration, extendPeriod, shareOf } from './calendar';
 import { InvalidTransition } from './errors';
 import { actorRef, SYSTEM_ACTOR, type ActorRef } from './actors';
 import type { Recipients } from './ports';
@@ -98,6 +98,8 @@ export interface PetitionEvent {
 }
 
 export interface Petition {
+  /** Deadlines counted in a year whose holidays the calendar lacks (weekends only): provisional. */
+  provisional?: string[];
   id: string;
   kind: 'petition';
   policyVersion: string;
@@ -373,7 +375,7 @@ export function applyPetitionAction(
       break;
     case 'extend': {
       const handleBy = Date.parse(p.deadlines.handleBy!);
-      next.deadlines.handleBy = toShanghaiIso(addDuration(handleBy, { value: a.days, unit: 'calendarDays' }, cal));
+      next.deadlines.handleBy = toShanghaiIso(extendPeriod(handleBy, { value: a.days, unit: 'calendarDays' }, cal));
       next.extension = { days: a.days, reason: a.reason, approvedBy: a.approvedBy, at };
       next.warningsSent = next.warningsSent.filter((w) => w !== 'warn:handleBy' && w !== 'passed:handleBy');
       details = { days: a.days, reason: a.reason, approvedBy: a.approvedBy, handleBy: next.deadlines.handleBy };

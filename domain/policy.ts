@@ -34,6 +34,9 @@ export interface Policy {
   version: string;
   timeZone: 'Asia/Shanghai';
   calendar: Sourced<WorkCalendar>;
+  /** Days before a year starts from which a missing calendar for it is reported (healthz, start banner). Optional only
+   *  because policy snapshots of cases started before calendars were data lack it. */
+  calendarLead?: Sourced<number>;
   mediation: {
     acceptanceLimit: Sourced<Duration>;
     levelLimits: Record<MediationLevel, Sourced<Duration>>;
@@ -111,22 +114,13 @@ export const DEFAULT_POLICY: Policy = {
   timeZone: 'Asia/Shanghai',
   calendar: {
     source:
-      'State Council General Office notice on the 2026 public-holiday arrangements (国务院办公厅关于2026年部分节假日安排的通知); ' +
-      'counties replace this list each year in POLICY_FILE',
-    value: {
-      weekendDays: [0, 6],
-      holidays: [
-        '2026-01-01', '2026-01-02', '2026-01-03',
-        '2026-02-15', '2026-02-16', '2026-02-17', '2026-02-18', '2026-02-19', '2026-02-20', '2026-02-21',
-        '2026-02-22', '2026-02-23',
-        '2026-04-04', '2026-04-05', '2026-04-06',
-        '2026-05-01', '2026-05-02', '2026-05-03', '2026-05-04', '2026-05-05',
-        '2026-06-19', '2026-06-20', '2026-06-21',
-        '2026-09-25', '2026-09-26', '2026-09-27',
-        '2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04', '2026-10-05', '2026-10-06', '2026-10-07',
-      ],
-      workedWeekendDays: ['2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10'],
-    },
+      'weekends by law (国务院关于职工工作时间的规定, Art. 7); the holidays and 调休 days of each year are data: calendars/YYYY.json ' +
+      '(from the State Council notice of that year), merged in by platform/policy.ts, or calendar.value.years in POLICY_FILE',
+    value: { weekendDays: [0, 6], years: [] },
+  },
+  calendarLead: {
+    value: 60,
+    source: 'Pingan setting: warn this many days before a year whose holidays are not yet in the calendar (the State Council publishes them in the autumn before)',
   },
   mediation: {
     acceptanceLimit: { value: { value: 1, unit: 'calendarDays' }, source: `${LOCAL_PRACTICE}: accept within 1 day` },
@@ -194,6 +188,13 @@ export const DEFAULT_POLICY: Policy = {
   petition: DEFAULT_PETITION_POLICY,
   village: DEFAULT_VILLAGE_POLICY,
 };
+
+/** The policy a case counts with: a case started before periods were counted as the law counts them (the workflow's
+ *  patch `legal-periods` absent) keeps counting calendar days as 24-hour spans. */
+export function withPeriodRule(policy: Policy, legal: boolean): Policy {
+  if (legal) return policy;
+  return { ...policy, calendar: { ...policy.calendar, value: { ...policy.calendar.value, exactDays: true } } };
+}
 
 export function findCategory(policy: Policy, code: string): MediationCategory | undefined {
   return policy.mediation.categories.find((c) => c.code === code);

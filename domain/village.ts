@@ -248,6 +248,8 @@ export interface VillageDeadlines {
 }
 
 export interface VillageMatter {
+  /** Deadlines counted in a year whose holidays the calendar lacks (weekends only): provisional. */
+  provisional?: string[];
   id: string;
   kind: 'village_decision';
   policyVersion: string;

@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('平安 Pingan <noreply@pingan.local>'),
   POLICY_FILE: z.string().optional(),
+  CALENDAR_DIR: z.string().optional(),
   PINGAN_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -51,6 +52,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parsed.data;
   if (c.POLICY_FILE && !fs.existsSync(c.POLICY_FILE)) {
     throw new ConfigError(`Invalid configuration:\n  POLICY_FILE: ${c.POLICY_FILE} does not exist`);
+  }
+  if (c.CALENDAR_DIR && !fs.existsSync(c.CALENDAR_DIR)) {
+    throw new ConfigError(`Invalid configuration:\n  CALENDAR_DIR: ${c.CALENDAR_DIR} does not exist`);
   }
   if (c.TEMPORAL_TLS_CERT && !c.TEMPORAL_TLS_KEY) {
     throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_KEY: required when TEMPORAL_TLS_CERT is set');

@@ -24,7 +24,7 @@ async function main() {
   }
   const logger = createLogger(config.LOG_LEVEL);
   fs.mkdirSync(config.dataDir, { recursive: true });
-  const policy = loadPolicy(config.POLICY_FILE);
+  const policy = loadPolicy(config.POLICY_FILE, config.CALENDAR_DIR);
   const stops: Array<() => Promise<void>> = [];
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'stopping');

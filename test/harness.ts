@@ -53,7 +53,7 @@ export async function startTestSystem(opts: { env?: Record<string, string>; embe
     PINGAN_ADMIN_TOKEN: adminToken,
     ...opts.env,
   });
-  const policy = loadPolicy(config.POLICY_FILE);
+  const policy = loadPolicy(config.POLICY_FILE, config.CALENDAR_DIR);
   const database = await prepareDatabase(config, logger);
   const db = database.db;
   await ensureAdmin(db, adminToken);

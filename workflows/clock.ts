@@ -1,4 +1,6 @@
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, log, patched } from '@temporalio/workflow';
+import { provisionalDeadlines, type WorkCalendar } from '../domain/calendar';
+import { withPeriodRule, type Policy } from '../domain/policy';
 
 /**
  * The clock every process shares: wait for the next time-driven action (a reminder, an escalation, a window closing),
@@ -23,4 +25,31 @@ export async function runClock<A>(o: {
     await o.act(due.action, Math.max(Date.now(), due.at));
   }
   await condition(allHandlersFinished);
+}
+
+/** Patch: periods counted as the law counts them (domain/calendar.ts `periodEnd`). Cases started before it keep
+ *  counting calendar days as 24-hour spans, so that their recorded histories replay. */
+export const LEGAL_PERIODS = 'legal-periods';
+
+/** The policy a case counts its periods with; call once, before the first await. */
+export function casePolicy(policy: Policy): Policy {
+  return withPeriodRule(policy, patched(LEGAL_PERIODS));
+}
+
+/**
+ * The case with `provisional` naming its deadlines counted in a year whose holidays the calendar lacks (weekends
+ * only), each newly provisional deadline logged once. Changes no command: replay-safe.
+ */
+export function markProvisional<T extends { id: string; deadlines: object; provisional?: string[] }>(x: T, cal: WorkCalendar): T {
+  const keys = provisionalDeadlines(x.deadlines as Record<string, string | undefined>, cal);
+  for (const key of keys.filter((k) => !x.provisional?.includes(k))) {
+    log.warn('deadline counted without the holidays of its year (weekends only): provisional until the calendar is added', {
+      caseId: x.id,
+      deadline: key,
+      at: (x.deadlines as Record<string, string>)[key],
+    });
+  }
+  if (keys.length === 0 && !x.provisional) return x;
+  const { provisional: _previous, ...rest } = x;
+  return (keys.length > 0 ? { ...rest, provisional: keys } : rest) as T;
 }

@@ -27,7 +27,7 @@ import {
   type TimelineEvent,
 } from '../domain/mediation';
 import { areaPrefixes, SA } from '../domain/search-attributes';
-import { runClock } from './clock';
+import { casePolicy, markProvisional, runClock } from './clock';
 import { mediationOutcome } from './petition';
 import { acts, refuse } from './shared';
 
@@ -50,9 +50,9 @@ export const INFORMS_PETITION = 'mediation-informs-petition';
 
 export async function mediationWorkflow(input: OpenMediationInput): Promise<MediationCase> {
   const v2 = patched(PROCESS_V2);
-  const { policy } = input;
-  const opened = openMediation(input);
-  let c = opened.case;
+  const policy = casePolicy(input.policy);
+  const opened = openMediation({ ...input, policy });
+  let c = markProvisional(opened.case, policy.calendar.value);
   let recorded = false;
 
   const publish = () => {
@@ -90,7 +90,7 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
       refuse(err);
     }
     const before = c;
-    c = result.next;
+    c = markProvisional(result.next, policy.calendar.value);
     publish();
     await acts.recordMediation({ snapshot: c, event: result.event });
     if (v2) await send(result.notices, result.event);

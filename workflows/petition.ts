@@ -26,7 +26,7 @@ import {
   type RegisterPetitionInput,
 } from '../domain/petition';
 import { areaPrefixes, SA } from '../domain/search-attributes';
-import { runClock } from './clock';
+import { casePolicy, markProvisional, runClock } from './clock';
 import { acts, refuse } from './shared';
 
 /** Messages of the petition workflow. */
@@ -43,9 +43,9 @@ export const mediationOutcome = defineSignal<[{ mediationId: string; outcome: st
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
 
 export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Petition> {
-  const { policy } = input;
-  const registered = registerPetition(input);
-  let p = registered.petition;
+  const policy = casePolicy(input.policy);
+  const registered = registerPetition({ ...input, policy });
+  let p = markProvisional(registered.petition, policy.calendar.value);
   let recorded = false;
 
   const publish = () => {
@@ -83,7 +83,7 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     } catch (err) {
       refuse(err);
     }
-    p = result.next;
+    p = markProvisional(result.next, policy.calendar.value);
     publish();
     await acts.recordPetition({ snapshot: p, event: result.event });
     await send(result.notices, result.event);

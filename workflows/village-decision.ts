@@ -21,7 +21,7 @@ import {
   type VillagePublicAction,
   type VillageStaffAction,
 } from '../domain/village';
-import { runClock } from './clock';
+import { casePolicy, markProvisional, runClock } from './clock';
 import { acts, refuse } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
@@ -35,14 +35,14 @@ export const villageAction = defineUpdate<VillageMatter, [VillageStaffAction | V
 
 /** One matter of a village, from the party branch's proposal to the end of the results notice. */
 export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<VillageMatter> {
-  const { policy } = input;
+  const policy = casePolicy(input.policy);
   let opened;
   try {
-    opened = openVillageMatter(input);
+    opened = openVillageMatter({ ...input, policy });
   } catch (err) {
     refuse(err);
   }
-  let m = opened.matter;
+  let m = markProvisional(opened.matter, policy.calendar.value);
   let recorded = false;
 
   const publish = () => {
@@ -72,7 +72,7 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     } catch (err) {
       refuse(err);
     }
-    m = result.next;
+    m = markProvisional(result.next, policy.calendar.value);
     publish();
     await acts.recordVillageMatter({ snapshot: m, event: result.event });
     await send(result.notices, result.event);
