@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Client } from '@temporalio/client';
+import { calendarHealth } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   taskQueue: string;
   logger: Logger;
   version: string;
+  /** The clock of health checks (tests pin it); Date.now by default. */
+  now?: () => number;
 }
 
 /** The HTTP API: validate, authorise, call Temporal, answer. */
@@ -53,7 +56,10 @@ export function createApp(deps: ApiDeps): express.Express {
       timeout(db.query('SELECT 1')).then(() => 'ok', (e: Error) => `down: ${e.message}`),
     ]);
     const ok = temporal === 'ok' && database === 'ok';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', temporal, database, version: deps.version });
+    // A missing holiday calendar degrades the service without stopping it: still HTTP 200.
+    const calendar = calendarHealth(deps.policy.calendar.value, (deps.now ?? Date.now)(), deps.policy.calendarLead?.value ?? 60);
+    const status = ok && calendar.missing.length === 0 ? 'ok' : 'degraded';
+    res.status(ok ? 200 : 503).json({ status, temporal, database, calendar, version: deps.version });
   });
 
   const openapi = buildOpenApi(deps.version);

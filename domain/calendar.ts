@@ -160,6 +160,19 @@ export function provisionalDeadlines(deadlines: Record<string, string | null | u
     .sort();
 }
 
+/** What health checks and the start banner say of the calendar: the years it knows, those missing, in words. */
+export function calendarHealth(cal: WorkCalendar, now: number, leadDays: number): { years: number[]; missing: number[]; message: string | null } {
+  const years = (cal.years ?? []).map((y) => y.year);
+  const missing = missingCalendarYears(cal, now, leadDays);
+  const message =
+    missing.length === 0
+      ? null
+      : `no holiday calendar for ${missing.join(', ')}: deadlines in ${missing.length > 1 ? 'those years' : 'that year'} count weekends only ` +
+        `and are marked provisional; add calendars/${missing[0]}.json (or CALENDAR_DIR, or calendar.value.years in POLICY_FILE) ` +
+        `from the State Council's notice`;
+  return { years, missing, message };
+}
+
 /**
  * The years a calendar should know by `now` and does not: the current year, and the next one from `leadDays` before
  * it starts (the State Council publishes each year's holidays in the autumn before).

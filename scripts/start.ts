@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
+import { calendarHealth } from '../domain/calendar';
 import { loadPolicy } from '../platform/policy';
 import { adminToken, prepareDatabase, prepareTemporal, runApi, runWorker } from '../platform/system';
 import { ensureAdmin } from '../platform/users';
@@ -56,6 +57,8 @@ async function main() {
     void shutdown('worker-failure');
   });
 
+  const calendar = calendarHealth(policy.calendar.value, Date.now(), policy.calendarLead?.value ?? 60);
+  if (calendar.message) logger.warn({ missing: calendar.missing }, calendar.message);
   const line = '─'.repeat(72);
   console.log(
     [
@@ -69,6 +72,7 @@ async function main() {
       `  Database       ${database.describe}`,
       `  Mail           ${mailer.describe}`,
       `  Policy         ${config.POLICY_FILE ?? 'built-in default'} (version ${policy.version})`,
+      `  Calendar       holidays of ${calendar.years.join(', ') || 'no year'}${calendar.message ? `\n  ⚠ WARNING      ${calendar.message}` : ''}`,
       `  Admin token    ${admin.token}${admin.file ? `  (kept in ${admin.file})` : '  (from PINGAN_ADMIN_TOKEN)'}`,
       '',
       `  Try: curl -H "Authorization: Bearer ${admin.token}" ${api.url}/api/v1/users/me`,

@@ -4,8 +4,9 @@ import { DEFAULT_POLICY, levelLimit } from '../domain/policy';
 import { parsePolicy } from '../domain/policy-schema';
 import { startOfShanghaiDate, toShanghaiIso } from '../domain/time';
 import { loadConfig } from '../platform/config';
+import { loadPolicy } from '../platform/policy';
 
-const cal = DEFAULT_POLICY.calendar.value;
+const cal = loadPolicy().calendar.value; // the shipped calendars (calendars/2026.json)
 const at = (iso: string) => Date.parse(iso);
 
 describe('time and calendar (Asia/Shanghai)', () => {
@@ -24,10 +25,11 @@ describe('time and calendar (Asia/Shanghai)', () => {
     expect(isWorkingDay('2026-09-20', cal)).toBe(true); // Sunday worked instead
   });
 
-  test('calendar days are whole 24-hour days', () => {
-    const start = at('2026-11-27T10:00:00+08:00');
-    expect(toShanghaiIso(addDuration(start, { value: 7, unit: 'calendarDays' }, cal))).toBe('2026-12-04T10:00:00.000+08:00');
-    expect(toShanghaiIso(addDuration(start, { value: 1, unit: 'calendarDays' }, cal))).toBe('2026-11-28T10:00:00.000+08:00');
+  test('calendar days: the start day is not counted and the period ends at 24:00 of its last day (test/periods.test.ts has the table)', () => {
+    const start = at('2026-11-27T10:00:00+08:00'); // a Friday
+    expect(toShanghaiIso(addDuration(start, { value: 7, unit: 'calendarDays' }, cal))).toBe('2026-12-05T00:00:00.000+08:00');
+    // The 1st day is a Saturday: the period runs to the end of Monday.
+    expect(toShanghaiIso(addDuration(start, { value: 1, unit: 'calendarDays' }, cal))).toBe('2026-12-01T00:00:00.000+08:00');
   });
 
   test('working days skip the start day, weekends and National Day, and count a worked Saturday', () => {

@@ -1,4 +1,5 @@
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { expectLegalEnd } from './law';
 
 /** Staff actions through HTTP at the default policy: allowed, 409 or 403, and the audit trail of each. */
 let sys: TestSystem;
@@ -117,7 +118,7 @@ test('after an agreement: judicial confirmation and a follow-up that reopens med
   await post(id, 'accept', vm.token, {});
   const agreed = await post(id, 'agreement', vm.token, { form: 'written', terms: '以老界桩为准', parties: ['赵甲', '钱乙'] });
   expect(agreed.body.judicialConfirmation).toBe('not_applied');
-  expect(Date.parse(agreed.body.deadlines.judicialConfirmationBy) - Date.parse(agreed.body.outcome.at)).toBe(30 * 86400_000);
+  expectLegalEnd(Date.parse(agreed.body.outcome.at), agreed.body.deadlines.judicialConfirmationBy, 30, sys.policy.calendar.value);
   expect((await post(id, 'judicial-confirmation', vm.token, { status: 'confirmed' })).status).toBe(409);
   expect((await post(id, 'judicial-confirmation', vm.token, { status: 'applied' })).body.judicialConfirmation).toBe('applied');
   expect((await post(id, 'judicial-confirmation', vm.token, { status: 'confirmed' })).body.judicialConfirmation).toBe('confirmed');

@@ -4,6 +4,7 @@ import { createPool } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { freePort } from '../platform/net';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { expectLegalEnd } from './law';
 
 /** The first vertical slice over HTTP, against the real Temporal dev server, PostgreSQL and SMTP. */
 let sys: TestSystem;
@@ -50,11 +51,12 @@ test('a grid worker reports a dispute; the village mediators are mailed; accept 
   const id: string = created.body.id;
   expect(id).toMatch(/^MED-[0-9A-F]{12}$/);
   expect(created.body).toMatchObject({ status: 'awaiting_acceptance', level: 'village', area: where.village, channel: 'grid' });
-  // Deadlines from the policy: accept within 1 day, village level 7 days, shown in Asia/Shanghai.
+  // Deadlines from the policy, counted as the law counts periods: accept within 1 day, village level 7 days, each
+  // ending at 24:00 of its last day (moved past rest days), shown in Asia/Shanghai.
   const opened = Date.parse(created.body.openedAt);
   expect(created.body.openedAt).toMatch(/\+08:00$/);
-  expect(Date.parse(created.body.deadlines.acceptBy) - opened).toBe(24 * 3600_000);
-  expect(Date.parse(created.body.deadlines.levelDeadline) - opened).toBe(7 * 24 * 3600_000);
+  expectLegalEnd(opened, created.body.deadlines.acceptBy, 1, sys.policy.calendar.value);
+  expectLegalEnd(opened, created.body.deadlines.levelDeadline, 7, sys.policy.calendar.value);
 
   // The case is in the register as soon as the API answers.
   const row = await sys.db.query('SELECT status, level, area FROM cases WHERE id = $1', [id]);
@@ -256,7 +258,8 @@ test('malformed input gets 400 naming the field and changes nothing', async () =
 test('health and OpenAPI', async () => {
   const h = await sys.call('GET', '/healthz');
   expect(h.status).toBe(200);
-  expect(h.body).toMatchObject({ status: 'ok', temporal: 'ok', database: 'ok' });
+  expect(h.body).toMatchObject({ temporal: 'ok', database: 'ok', calendar: { years: [2026] } });
+  expect(h.body.status).toBe(h.body.calendar.missing.length > 0 ? 'degraded' : 'ok'); // the next test pins the date
   const o = await sys.call('GET', '/api/v1/openapi.json');
   expect(o.status).toBe(200);
   expect(o.body.openapi).toMatch(/^3\./);
@@ -269,6 +272,26 @@ test('health and OpenAPI', async () => {
   );
   expect(o.body.components.schemas.CreateMediation.required).toEqual(expect.arrayContaining(['category', 'summary', 'parties', 'area', 'channel']));
   expect((await sys.call('GET', '/api/v1/nothing-here', { token: sys.adminToken })).status).toBe(404);
+});
+
+test('health reports a missing holiday calendar from 60 days before its year, still with HTTP 200', async () => {
+  const at = async (iso: string) => {
+    const app = createApp({ client: sys.client, db: sys.db, policy: sys.policy, taskQueue: 'none', logger: createLogger('silent'), version: 'test', now: () => Date.parse(iso) });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/healthz`);
+      return { status: res.status, body: (await res.json()) as any };
+    } finally {
+      server.close();
+    }
+  };
+  const before = await at('2026-11-01T12:00:00+08:00'); // 61 days before 2027
+  expect(before).toMatchObject({ status: 200, body: { status: 'ok', calendar: { years: [2026], missing: [], message: null } } });
+  const within = await at('2026-11-27T12:00:00+08:00');
+  expect(within.status).toBe(200);
+  expect(within.body).toMatchObject({ status: 'degraded', temporal: 'ok', database: 'ok', calendar: { missing: [2027] } });
+  expect(within.body.calendar.message).toMatch(/no holiday calendar for 2027.*provisional.*calendars\/2027\.json/);
 });
 
 test('health answers 503 naming the database when it does not answer', async () => {

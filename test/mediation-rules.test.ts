@@ -9,11 +9,12 @@ import {
   type MediationCase,
   type StaffAction,
 } from '../domain/mediation';
-import { DEFAULT_POLICY, triageLevel } from '../domain/policy';
+import { triageLevel } from '../domain/policy';
 import { DAY_MS, HOUR_MS, toShanghaiIso } from '../domain/time';
+import { loadPolicy } from '../platform/policy';
 
 /** The mediation rules, pure: every staff action in every state, and the clock's ladder at the default policy. */
-const P = DEFAULT_POLICY;
+const P = loadPolicy(); // the default policy with the shipped 2026 calendar
 const T0 = Date.parse('2026-11-02T09:00:00+08:00'); // a Monday
 const county = '肃宁县';
 const township = `${county}/梁家村镇`;
@@ -185,17 +186,20 @@ describe('every staff action in every state', () => {
 
   test('after an agreement: judicial confirmation within 30 days, the follow-up visit, and reopening', () => {
     const c = S.agreed();
-    const agreedAt = T0 + HOUR_MS;
-    expect(c.deadlines.judicialConfirmationBy).toBe(toShanghaiIso(agreedAt + 30 * DAY_MS));
-    expect(c.deadlines.followUpDue).toBe(toShanghaiIso(agreedAt + 30 * DAY_MS));
-    expect(outcome(c, ACTIONS.judicialApplied('agreed'), agreedAt + 30 * DAY_MS)).toBe('o'); // the 30th day counts
-    expect(outcome(c, ACTIONS.judicialApplied('agreed'), agreedAt + 30 * DAY_MS + 1)).toBe('c');
+    const agreedAt = T0 + HOUR_MS; // Monday 2 November, 10:00
+    // The agreement's day is not counted: the 30th day is Wednesday 2 December, and the window closes when it ends.
+    const windowEnd = Date.parse('2026-12-03T00:00:00+08:00');
+    expect(c.deadlines.judicialConfirmationBy).toBe(toShanghaiIso(windowEnd));
+    expect(c.deadlines.followUpDue).toBe(toShanghaiIso(windowEnd));
+    expect(outcome(c, ACTIONS.judicialApplied('agreed'), Date.parse('2026-12-02T23:59:00+08:00'))).toBe('o'); // the 30th day counts, all of it
+    expect(outcome(c, ACTIONS.judicialApplied('agreed'), windowEnd + 1)).toBe('c');
     const applied = applyMediationAction(c, ACTIONS.judicialApplied('agreed'), agreedAt + DAY_MS, P).next;
     expect(outcome(applied, ACTIONS.judicialConfirmed('agreed'))).toBe('o');
     expect(outcome(c, { type: 'recordFollowUp', actor: vm, performed: false, notes: '未履行' })).toBe('c'); // must choose next
     const reopened = applyMediationAction(c, ACTIONS.followUpReopen('agreed'), agreedAt + 31 * DAY_MS, P).next;
     expect(reopened).toMatchObject({ status: 'in_mediation', outcome: null, finished: false, level: 'village' });
-    expect(reopened.deadlines.levelDeadline).toBe(toShanghaiIso(agreedAt + 31 * DAY_MS + 7 * DAY_MS));
+    // Reopened on Thursday 3 December: 7 days end when Thursday 10 December ends.
+    expect(reopened.deadlines.levelDeadline).toBe('2026-12-11T00:00:00.000+08:00');
     const court = applyMediationAction(c, { type: 'recordFollowUp', actor: vm, performed: false, notes: '拒不履行', next: 'court' }, agreedAt + 31 * DAY_MS, P).next;
     expect(court).toMatchObject({ finished: true, outcome: { kind: 'referred_to_court' } });
   });
@@ -203,43 +207,51 @@ describe('every staff action in every state', () => {
 
 describe('the clock at the default policy', () => {
   test('an untouched case is reminded at 75 % of the acceptance limit, climbs at each limit, and is overdue at county', () => {
-    const { log, c } = tick(open(), (_c, at) => at > T0 + 3 * DAY_MS);
+    // Reported Monday 2 November 09:00 (hours below are counted from then). Each 1-day limit ends at 24:00 of the day
+    // after the case arrived; a limit whose last day is a weekend day runs to the end of the next working day.
+    const { log, c } = tick(open(), (_c, at) => at > T0 + 8 * DAY_MS);
     expect(log).toEqual([
-      [18, 'acceptance_reminder', 'village/awaiting_acceptance'],
-      [24, 'escalated', 'township/awaiting_acceptance'],
-      [42, 'acceptance_reminder', 'township/awaiting_acceptance'],
-      [48, 'escalated', 'county/awaiting_acceptance'],
-      [66, 'acceptance_reminder', 'county/awaiting_acceptance'],
-      [72, 'overdue', 'county/awaiting_acceptance/overdue'],
+      [29.25, 'acceptance_reminder', 'village/awaiting_acceptance'], // 75 % of the 39 hours to Tuesday 24:00
+      [39, 'escalated', 'township/awaiting_acceptance'], // Wednesday 00:00
+      [75, 'acceptance_reminder', 'township/awaiting_acceptance'],
+      [87, 'escalated', 'county/awaiting_acceptance'], // Friday 00:00: Thursday was the township's day
+      [159, 'acceptance_reminder', 'county/awaiting_acceptance'],
+      [183, 'overdue', 'county/awaiting_acceptance/overdue'], // Saturday's day moves to Monday: Tuesday 10 November 00:00
     ]);
     expect(c.responsibleArea).toBe(county);
     expect(c.committee).toBe('neighbourhood');
     // Then the county's own 30-day limit passes, counted from the case's arrival at county: a second alert, still open.
     const later = tick(c, () => false);
-    expect(later.log).toEqual([[48 + 30 * 24, 'overdue', 'county/awaiting_acceptance/overdue']]);
+    // From Friday 6 November: the 30th day, Sunday 6 December, moves to Monday 7 December; it ends at 24:00.
+    expect(later.log).toEqual([[Date.parse('2026-12-08T00:00:00+08:00') / HOUR_MS - T0 / HOUR_MS, 'overdue', 'county/awaiting_acceptance/overdue']]);
+    expect(later.log[0][0]).toBe(855);
     expect(nextSystemAction(later.c)).toBeNull();
     expect(later.c.status).toBe('awaiting_acceptance');
   });
 
-  test('an accepted case is reminded at 75 % of each level limit and climbs at 7, 7 + 15 and is overdue at 7 + 15 + 30 days', () => {
+  test('an accepted case is reminded at 75 % of each level limit and climbs after 7 and 15 days; overdue after 30 more', () => {
     let c = run(open(), [{ type: 'accept', actor: vm }, T0]);
     let r = tick(c, (x) => x.level !== 'village');
+    // Village: Monday 2 November + 7 days ends when Monday 9 November ends (183 hours after 09:00 on the 2nd).
     expect(r.log).toEqual([
-      [0.75 * 7 * 24, 'level_reminder', 'village/in_mediation'],
-      [7 * 24, 'escalated', 'township/awaiting_acceptance'],
+      [0.75 * 183, 'level_reminder', 'village/in_mediation'],
+      [183, 'escalated', 'township/awaiting_acceptance'],
     ]);
-    c = run(r.c, [{ type: 'accept', actor: tm }, T0 + 7 * DAY_MS]);
+    c = run(r.c, [{ type: 'accept', actor: tm }, Date.parse(r.c.levelEnteredAt)]);
     r = tick(c, (x) => x.level !== 'township');
+    // Township: from Tuesday 10 November, the 15th day is Wednesday 25 November.
     expect(r.log).toEqual([
-      [7 * 24 + 0.75 * 15 * 24, 'level_reminder', 'township/in_mediation'],
-      [22 * 24, 'escalated', 'county/awaiting_acceptance'],
+      [183 + 0.75 * (567 - 183), 'level_reminder', 'township/in_mediation'],
+      [567, 'escalated', 'county/awaiting_acceptance'],
     ]);
-    c = run(r.c, [{ type: 'accept', actor: cm }, T0 + 22 * DAY_MS]);
+    c = run(r.c, [{ type: 'accept', actor: cm }, Date.parse(r.c.levelEnteredAt)]);
     r = tick(c, () => false);
+    // County: from Thursday 26 November, the 30th day is Saturday 26 December: it moves to Monday 28 December.
     expect(r.log).toEqual([
-      [22 * 24 + 0.75 * 30 * 24, 'level_reminder', 'county/in_mediation'],
-      [52 * 24, 'overdue', 'county/in_mediation/overdue'],
+      [567 + 0.75 * (1359 - 567), 'level_reminder', 'county/in_mediation'],
+      [1359, 'overdue', 'county/in_mediation/overdue'],
     ]);
+    expect(toShanghaiIso(T0 + 1359 * HOUR_MS)).toBe('2026-12-29T00:00:00.000+08:00');
     const escalations = r.c.timeline.filter((e) => e.action === 'escalated');
     expect(escalations.map((e) => [e.actor.id, e.from?.level, e.to.level])).toEqual([
       ['system', 'village', 'township'],

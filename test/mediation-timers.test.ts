@@ -4,7 +4,7 @@ import { DEFAULT_POLICY, type Policy } from '../domain/policy';
 import { DAY_MS, HOUR_MS, shanghaiDate, startOfShanghaiDate, toShanghaiIso } from '../domain/time';
 import { mediationAction, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { uniqueVillage } from './harness';
-import { expectWithinASecond, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
+import { endOfDayAfter, everyDayWorked, expectWithinASecond, sleepUntilNine, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
 
 /**
  * Timers at their real lengths, through the Java time-skipping test server (io.temporal:temporal-test-server): the
@@ -41,7 +41,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-async function open(category: string, policy: Policy = DEFAULT_POLICY) {
+async function open(category: string, policy: Policy = everyDayWorked()) {
   const reportedAt = await env.currentTimeMs();
   const caseId = `MED-${randomBytes(6).toString('hex').toUpperCase()}`;
   const handle = await env.client.workflow.start(mediationWorkflow, {
@@ -58,29 +58,32 @@ async function open(category: string, policy: Policy = DEFAULT_POLICY) {
 const actionsSince = (c: MediationCase, t0: number) =>
   c.timeline.slice(1).map((e) => [Math.round(((Date.parse(e.at) - t0) / HOUR_MS) * 100) / 100, e.action, e.to.level]);
 
-test('an untouched case: reminder at 75 % of a day, township after 1 day, county after 2, overdue after 3', async () => {
+test('an untouched case: reminded at 75 % of each 1-day limit, climbs when the day after arrival ends, overdue at county', async () => {
+  // Reported at 09:00 (hours below count from then); every day is a working day in this policy, so each 1-day limit
+  // ends at 24:00 of the day after the case arrived at a level.
+  await sleepUntilNine(env);
   const { handle, reportedAt } = await open('neighbourhood');
-  await env.sleep('17 hours');
+  await env.sleep(29 * HOUR_MS);
   expect((await handle.query(mediationState)).timeline).toHaveLength(1);
-  await env.sleep('2 hours'); // 19 h
+  await env.sleep(HOUR_MS); // 30 h
   let c = await handle.query(mediationState);
-  expect(actionsSince(c, reportedAt)).toEqual([[18, 'acceptance_reminder', 'village']]);
+  expect(actionsSince(c, reportedAt)).toEqual([[29.25, 'acceptance_reminder', 'village']]);
   await smtp.waitFor((m) => m.subject.includes(c.id) && m.subject.includes('办理提醒') && m.to[0].startsWith('vm@'));
-  await env.sleep(5 * HOUR_MS - 60_000); // a minute before the day ends: still at the village
+  await env.sleep(9 * HOUR_MS - 60_000); // a minute before the next day ends: still at the village
   expect((await handle.query(mediationState)).level).toBe('village');
   await env.sleep(120_000);
   c = await handle.query(mediationState);
   expect(c.level).toBe('township');
   await smtp.waitFor((m) => m.subject.includes(c.id) && m.to[0].startsWith('tm@'));
-  await env.sleep(48 * HOUR_MS - 60_000); // 72 h + 1 min
+  await env.sleep(96 * HOUR_MS); // 135 h + 1 min
   c = await handle.query(mediationState);
   expect(actionsSince(c, reportedAt)).toEqual([
-    [18, 'acceptance_reminder', 'village'],
-    [24, 'escalated', 'township'],
-    [42, 'acceptance_reminder', 'township'],
-    [48, 'escalated', 'county'],
-    [66, 'acceptance_reminder', 'county'],
-    [72, 'overdue', 'county'],
+    [29.25, 'acceptance_reminder', 'village'],
+    [39, 'escalated', 'township'], // 00:00 on day 2
+    [75, 'acceptance_reminder', 'township'],
+    [87, 'escalated', 'county'], // 00:00 on day 4: day 3 was the township's
+    [123, 'acceptance_reminder', 'county'],
+    [135, 'overdue', 'county'],
   ]);
   expect(c).toMatchObject({ overdue: true, status: 'awaiting_acceptance', responsibleArea: where.county, committee: 'neighbourhood' });
   await smtp.waitFor((m) => m.subject.includes(c.id) && m.subject.includes('逾期预警') && m.to[0].startsWith('sup@'));
@@ -89,40 +92,44 @@ test('an untouched case: reminder at 75 % of a day, township after 1 day, county
   await handle.terminate('test over');
 });
 
-test('an accepted case: reminder at 75 % of 7 days, climbs at 7 days; overdue at county 30 days after arriving', async () => {
-  const { handle, reportedAt } = await open('neighbourhood');
+test('an accepted case: reminded at 75 % of 7 days, climbs when the 7th day ends; overdue when the county\'s 30th day ends', async () => {
+  const policy = everyDayWorked();
+  await sleepUntilNine(env);
+  const { handle, reportedAt } = await open('neighbourhood', policy);
   const act = (actor: string, level: 'village' | 'township' | 'county', area: string, committee: string | null = null) =>
     handle.executeUpdate(mediationAction, {
       args: [{ type: 'accept', actor: { id: `${actor}-${where.county}`, name: actor, role: 'mediator', level, area, committee } }],
     });
   await act('vm', 'village', where.village);
-  await env.sleep(`${7 * 24 * 0.75 - 1} hours`);
+  // 7 days from 09:00 end at 24:00 of the 7th day: 183 hours; the reminder at 75 % of them.
+  await env.sleep(`${137.25 - 1} hours`);
   expect(actionsSince(await handle.query(mediationState), reportedAt)).toEqual([[0, 'accepted', 'village']]);
   await env.sleep('2 hours');
-  expect(actionsSince(await handle.query(mediationState), reportedAt).pop()).toEqual([126, 'level_reminder', 'village']);
-  await env.sleep(`${7 * 24 - 127 - 1} hours`); // an hour before 7 days
+  expect(actionsSince(await handle.query(mediationState), reportedAt).pop()).toEqual([137.25, 'level_reminder', 'village']);
+  await env.sleep(`${183 - 138.25 - 1} hours`); // an hour before the 7th day ends
   expect((await handle.query(mediationState)).level).toBe('village');
   await env.sleep('2 hours');
   let c = await handle.query(mediationState);
-  expect(actionsSince(c, reportedAt).pop()).toEqual([168, 'escalated', 'township']);
+  expect(actionsSince(c, reportedAt).pop()).toEqual([183, 'escalated', 'township']);
   const atTownship = Date.parse(c.levelEnteredAt);
+  expectWithinASecond(atTownship, endOfDayAfter(reportedAt, 7));
   await act('tm', 'township', where.township);
-  await env.sleep(`${15 * 24 + 1} hours`);
+  await env.sleep(`${16 * 24 + 1} hours`);
   c = await handle.query(mediationState);
   expect(c.level).toBe('county');
-  expectWithinASecond(Date.parse(c.levelEnteredAt) - atTownship, 15 * DAY_MS);
+  // Arrived at 00:00, that day not counted: 15 days later the township's limit ends 16 × 24 hours after its arrival.
+  expectWithinASecond(Date.parse(c.levelEnteredAt) - atTownship, 16 * DAY_MS);
+  const atCounty = Date.parse(c.levelEnteredAt);
   await act('cm', 'county', where.county, 'neighbourhood');
-  await env.sleep(`${30 * 24 + 1} hours`);
+  await env.sleep(`${31 * 24 + 1} hours`);
   c = await handle.query(mediationState);
-  // Read from the timeline: the county reminder at 75 % of 30 days, then overdue exactly 30 days after arriving.
-  expect(actionsSince(c, reportedAt).slice(-3)).toEqual([
-    [22 * 24 + 2, 'accepted', 'county'], // 2 hours after arriving: the test's own steps
-    [22 * 24 + 22.5 * 24, 'level_reminder', 'county'],
-    [52 * 24, 'overdue', 'county'],
+  // Read from the timeline: the county reminder at 75 % of its 31 × 24 hours, then overdue when its 30th day ends.
+  expect(actionsSince(c, atCounty).slice(-2)).toEqual([
+    [0.75 * 31 * 24, 'level_reminder', 'county'],
+    [31 * 24, 'overdue', 'county'],
   ]);
   expect(c.overdue).toBe(true);
-  expectWithinASecond(Date.parse(c.timeline[c.timeline.length - 1].at) - Date.parse(c.levelEnteredAt), 30 * DAY_MS);
-  expectWithinASecond(Date.parse(c.timeline[c.timeline.length - 1].at) - reportedAt, 52 * DAY_MS);
+  expectWithinASecond(Date.parse(c.timeline[c.timeline.length - 1].at), endOfDayAfter(atCounty, 30));
   expect(c.status).toBe('in_mediation'); // overdue at county never closes the case
   await handle.terminate('test over');
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { toShanghaiDisplay } from '../domain/time';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { expectLegalEnd } from './law';
 
 /**
  * The public notice board in a real headless Chromium (Debian's `chromium`, driven by playwright-core), against the
@@ -96,7 +97,7 @@ test('a villager sees the current notices by township and village, and each noti
   expect(body).toContain('集体经济所得收益的使用');
   const notice = (await sys.call('GET', `/api/v1/notices/${noticeId}`)).body;
   expect(body).toContain(`公示期：${toShanghaiDisplay(new Date(notice.startsAt))} 至 ${toShanghaiDisplay(new Date(notice.endsAt))}`);
-  expect(Date.parse(notice.endsAt) - Date.parse(notice.startsAt)).toBe(7 * 86400_000);
+  expectLegalEnd(Date.parse(notice.startsAt), notice.endsAt, 7, sys.policy.calendar.value);
   // (The page's DOM types are not in this project's lib; innerText is read through a structural type.)
   const rows = await page.locator('table.votes tbody tr').evaluateAll((trs) =>
     trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td as unknown as { innerText: string }).innerText.replace(/\s+/g, ' ').trim())),

@@ -1,6 +1,7 @@
 import { DEFAULT_POLICY } from '../domain/policy';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 import { replayCase } from './replay-helpers';
+import { expectLegalEnd } from './law';
 
 /** Petitions through HTTP on the dev server: the 5+N roles, every step, the documents and the mails. */
 let sys: TestSystem;
@@ -36,7 +37,9 @@ test('a petition from registration through extension, reply, review and re-revie
   expect(r.status).toBe(201);
   const id = r.body.id;
   expect(id).toMatch(/^PET-[0-9A-F]{12}$/);
-  expect(Date.parse(r.body.deadlines.assignBy) - Date.parse(r.body.registeredAt)).toBe(15 * 86400_000);
+  // Every deadline shown follows the law's count: the registration day not counted, 24:00 of the last day, rest days skipped.
+  const cal = sys.policy.calendar.value;
+  expectLegalEnd(Date.parse(r.body.registeredAt), r.body.deadlines.assignBy, 15, cal);
   // The five-person leading group is told of every petition.
   for (const email of group) await sys.smtp.waitFor((m) => m.to.includes(email) && m.subject.includes(id));
 
@@ -49,7 +52,7 @@ test('a petition from registration through extension, reply, review and re-revie
   expect(re.body.timeline.map((e: any) => e.action)).toContain('leader_reassigned');
   const accepted = await post(id, 'accept', leader2.token, { notice: '经审查，依法予以受理' });
   expect(accepted.body.status).toBe('accepted');
-  expect(Date.parse(accepted.body.deadlines.handleBy) - Date.parse(accepted.body.lastProgressAt)).toBe(60 * 86400_000);
+  expectLegalEnd(Date.parse(accepted.body.lastProgressAt), accepted.body.deadlines.handleBy, 60, cal);
   await sys.smtp.waitFor((m) => m.to.includes('zhou@example.cn') && m.subject.includes('受理告知书'));
 
   expect((await post(id, 'extension', officer.token, { days: 31, reason: '需测量', approvedBy: '王局长' })).status).toBe(409);
@@ -57,7 +60,8 @@ test('a petition from registration through extension, reply, review and re-revie
   expect(noApproval.status).toBe(409);
   expect(noApproval.body.error.message).toContain('王局长');
   const ext = await post(id, 'extension', officer.token, { days: 30, reason: '需现场测量', approvedBy: '王局长' });
-  expect(Date.parse(ext.body.deadlines.handleBy) - Date.parse(accepted.body.deadlines.handleBy)).toBe(30 * 86400_000);
+  // The extension counts 30 days from the last day of the limit it extends.
+  expectLegalEnd(Date.parse(accepted.body.deadlines.handleBy) - 1, ext.body.deadlines.handleBy, 30, cal);
   const told = await sys.smtp.waitFor((m) => m.to.includes('zhou@example.cn') && m.subject.includes('延期办理告知'));
   expect(told.text).toContain('需现场测量');
   expect((await post(id, 'extension', officer.token, { days: 5, reason: 'x', approvedBy: '王局长' })).status).toBe(409);

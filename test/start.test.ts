@@ -74,7 +74,12 @@ test('npm start brings everything up, prints where to go, and a restart finds th
   expect(banner).toContain(`http://127.0.0.1:${ports.ui}`);
   expect(banner).toContain(token);
   expect(banner).toContain('embedded PGlite');
-  expect((await call('GET', '/healthz', token)).body).toMatchObject({ status: 'ok', database: 'ok', temporal: 'ok' });
+  const health = (await call('GET', '/healthz', token)).body;
+  expect(health).toMatchObject({ database: 'ok', temporal: 'ok' });
+  expect(health.status).toBe(health.calendar.missing.length > 0 ? 'degraded' : 'ok');
+  expect(banner).toContain('Calendar       holidays of 2026');
+  // From 60 days before a year without a calendar, the banner says so (2027 is not published in calendars/ yet).
+  if (health.calendar.missing.length > 0) expect(banner).toContain(`WARNING      no holiday calendar for ${health.calendar.missing[0]}`);
   expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
 
   const village = '献县/河街镇/南村';

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { Policy } from '../domain/policy';
+import { DAY_MS, HOUR_MS, shanghaiDate, startOfShanghaiDate } from '../domain/time';
 import { loadTemplates } from '../activities/templates';
 import { createPool, migrate, type Db } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { ensureSearchAttributes } from '../platform/temporal';
+import { loadPolicy } from '../platform/policy';
 import { ensureTimeSkippingServer } from '../platform/test-server';
 import { workflowBundle } from '../worker/worker';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp';
@@ -61,4 +64,34 @@ export async function startTimeSkipping(name: string): Promise<TimeSkippingWorld
 export function expectWithinASecond(actual: number, expected: number): void {
   expect(actual).toBeGreaterThanOrEqual(expected - 1000);
   expect(actual - expected).toBeLessThan(1000);
+}
+
+/**
+ * The default policy with no rest days in the years around `now`: the timer tests then count calendar days the same
+ * way on whatever date they run (rest days and holidays are tested in test/periods.test.ts, the rules tests and
+ * through HTTP). Periods still end at 24:00 of their last day, with the start day not counted.
+ */
+export function everyDayWorked(now = Date.now()): Policy {
+  const policy = loadPolicy();
+  const year = Number(shanghaiDate(now).slice(0, 4));
+  policy.version = 'test-every-day-worked';
+  policy.calendar.value = {
+    weekendDays: [],
+    years: [year - 1, year, year + 1, year + 2].map((y) => ({ year: y, source: 'test: no rest days', holidays: [], workedWeekendDays: [] })),
+  };
+  return policy;
+}
+
+/** Moves the test server's clock to the next 09:00 Asia/Shanghai, so that hours counted from it read the same on every run. */
+export async function sleepUntilNine(env: TestWorkflowEnvironment): Promise<number> {
+  const now = await env.currentTimeMs();
+  let nine = startOfShanghaiDate(shanghaiDate(now)) + 9 * HOUR_MS;
+  if (nine <= now + 60_000) nine += DAY_MS;
+  await env.sleep(nine - now);
+  return nine;
+}
+
+/** The instant a period of `days` calendar days started at `start` ends when every day is worked: 24:00 of its last day. */
+export function endOfDayAfter(start: number, days: number): number {
+  return startOfShanghaiDate(shanghaiDate(start)) + (days + 1) * DAY_MS;
 }

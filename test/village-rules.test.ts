@@ -1,6 +1,7 @@
 import { parsePolicy } from '../domain/policy-schema';
-import { DEFAULT_POLICY, type Policy } from '../domain/policy';
+import { type Policy } from '../domain/policy';
 import { DAY_MS, HOUR_MS, toShanghaiIso } from '../domain/time';
+import { loadPolicy } from '../platform/policy';
 import {
   applyVillageAction,
   checkVillageAction,
@@ -21,7 +22,7 @@ import {
 } from '../domain/village';
 
 /** 四议两公开, pure: quorum and majority of every body at every boundary, the order of the steps, and the clock. */
-const P = DEFAULT_POLICY;
+const P = loadPolicy(); // the default policy with the shipped 2026 calendar
 const T0 = Date.parse('2026-11-02T09:00:00+08:00'); // a Monday
 const village = '肃宁县/梁家村镇/东村';
 const clerk: VillageStaff = { id: 'clerk', name: '村文书', role: 'village_clerk', area: village };
@@ -176,19 +177,19 @@ describe('the procedure', () => {
   test('the six steps in order, with the notices of each, to the end', () => {
     let m = open();
     expect(m).toMatchObject({ status: 'proposal', round: 1, typeName: '公益事业筹资筹劳及工程承包方案', amount: 350000 });
-    expect(m.deadlines.stepDeadline).toBe(toShanghaiIso(T0 + 7 * DAY_MS));
-    expect(m.deadlines.procedureDeadline).toBe(toShanghaiIso(T0 + 20 * DAY_MS));
+    expect(m.deadlines.stepDeadline).toBe('2026-11-10T00:00:00.000+08:00'); // 7th day: Monday 9 November
+    expect(m.deadlines.procedureDeadline).toBe('2026-11-24T00:00:00.000+08:00'); // 20th day: Sunday 22nd, moved to Monday 23rd
     m = resolved();
     expect(m.status).toBe('resolution_notice');
     expect(m.meetings.map((x) => [x.step, x.outcome])).toEqual([
       ['proposal', 'passed'], ['discussion', 'passed'], ['review', 'passed'], ['resolution', 'passed'],
     ]);
     expect(m.notices).toEqual([
-      { id: 'VIL-00000000000A-R', kind: 'resolution', startsAt: toShanghaiIso(T0 + 2 * HOUR_MS), endsAt: toShanghaiIso(T0 + 2 * HOUR_MS + 7 * DAY_MS), ended: false },
+      { id: 'VIL-00000000000A-R', kind: 'resolution', startsAt: toShanghaiIso(T0 + 2 * HOUR_MS), endsAt: '2026-11-10T00:00:00.000+08:00', ended: false },
     ]);
-    expect(m.deadlines).toEqual({ noticeEndsAt: toShanghaiIso(T0 + 2 * HOUR_MS + 7 * DAY_MS) });
+    expect(m.deadlines).toEqual({ noticeEndsAt: '2026-11-10T00:00:00.000+08:00' });
     const due = nextVillageSystemAction(m)!;
-    expect(due).toEqual({ at: T0 + 2 * HOUR_MS + 7 * DAY_MS, action: { type: 'endNotice', actor: expect.anything() } });
+    expect(due).toEqual({ at: Date.parse('2026-11-10T00:00:00+08:00'), action: { type: 'endNotice', actor: expect.anything() } });
     expect(refused(m, { type: 'recordProgress', actor: clerk, note: '开工' })).toBe(409);
     const ended = act(m, due.action, due.at);
     expect(ended.next.status).toBe('implementation');
@@ -197,7 +198,7 @@ describe('the procedure', () => {
     const done = act(m, { type: 'completeImplementation', actor: clerk, result: '道路硬化完成，支出34.8万元' }, due.at + 30 * DAY_MS);
     m = done.next;
     expect(m.status).toBe('result_notice');
-    expect(m.notices[1]).toMatchObject({ id: 'VIL-00000000000A-S', kind: 'result', endsAt: toShanghaiIso(due.at + 37 * DAY_MS) });
+    expect(m.notices[1]).toMatchObject({ id: 'VIL-00000000000A-S', kind: 'result', endsAt: toShanghaiIso(due.at + 38 * DAY_MS) }); // from Thursday 10 December to the end of the 17th
     const end = nextVillageSystemAction(m)!;
     const closed = act(m, end.action, end.at);
     expect(closed.next).toMatchObject({ status: 'closed', outcome: 'completed', finished: true });
@@ -290,13 +291,16 @@ describe('the procedure', () => {
       m = r.next;
       log.push([(due.at - T0) / DAY_MS, `${r.event.action}:${r.notices.map((n) => `${n.template}>${n.recipients.kind}`).join(',')}`]);
     }
+    // Opened Monday 2 November 09:00: the 7th day (Monday 9th) ends 7 days 15 hours later; the 20th day is a Sunday,
+    // so the four deliberations may run to the end of Monday 23 November.
     expect(log).toEqual([
-      [7, 'step_reminder:village/step-reminder>staff'],
-      [20, 'township_alerted:village/township-alert>supervisors'],
+      [7 + 15 / 24, 'step_reminder:village/step-reminder>staff'],
+      [21 + 15 / 24, 'township_alerted:village/township-alert>supervisors'],
     ]);
     expect(m.overdue).toBe(true);
     // A step taken resets the step clock: the next reminder is 7 days after it.
     const moved = rec(open(), meeting('party_branch', 5, 5, 5, T0 + 5 * DAY_MS), T0 + 5 * DAY_MS);
-    expect(nextVillageSystemAction(moved)).toEqual({ at: T0 + 12 * DAY_MS, action: { type: 'stepReminder', actor: SYS } });
+    // Taken on Saturday 7 November: the 7th day is Saturday 14th, a rest day, so the step may wait to the end of Monday 16th.
+    expect(nextVillageSystemAction(moved)).toEqual({ at: Date.parse('2026-11-17T00:00:00+08:00'), action: { type: 'stepReminder', actor: SYS } });
   });
 });

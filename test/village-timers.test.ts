@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_POLICY } from '../domain/policy';
 import { DAY_MS, HOUR_MS, toShanghaiIso } from '../domain/time';
 import type { MeetingInput, VillageBody, VillageMatter, VillageStaff } from '../domain/village';
 import { villageAction, villageDecisionWorkflow, villageState } from '../workflows/village-decision';
 import { uniqueVillage } from './harness';
-import { startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
+import { endOfDayAfter, everyDayWorked, sleepUntilNine, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
 
 /**
  * The village timers at their real lengths, through the Java time-skipping test server: the real workflow and the
@@ -37,15 +36,17 @@ afterAll(async () => {
   await world?.stop();
 });
 
+/** Every day worked (rest days are tested in test/village-rules.test.ts); matters open at 09:00. */
+const policy = everyDayWorked();
 async function open() {
-  const openedAt = await env.currentTimeMs();
+  const openedAt = await sleepUntilNine(env);
   const matterId = `VIL-${randomBytes(6).toString('hex').toUpperCase()}`;
   const handle = await env.client.workflow.start(villageDecisionWorkflow, {
     taskQueue,
     workflowId: matterId,
     args: [{
       matterId, type: 'land_compensation', title: '征地补偿款分配方案', description: '高速公路征地补偿款按人口分配', amount: 2_400_000,
-      area: where.village, openedBy: clerk, openedAt, policy: DEFAULT_POLICY,
+      area: where.village, openedBy: clerk, openedAt, policy,
     }],
   });
   return { handle, openedAt };
@@ -57,19 +58,20 @@ const expectWithinASecond = (actual: number, expected: number) => {
 const eventsSince = (m: VillageMatter, t0: number) =>
   m.timeline.slice(1).map((e) => [Math.round(((Date.parse(e.at) - t0) / DAY_MS) * 1000) / 1000, e.action, e.actor.id]);
 
-test('an untouched matter: the clerk is reminded after 7 days, the township alerted after 20', async () => {
+test('an untouched matter: the clerk is reminded when the 7th day ends, the township alerted when the 20th ends', async () => {
   const { handle, openedAt } = await open();
-  await env.sleep(7 * DAY_MS - HOUR_MS);
+  // Opened at 09:00, that day not counted: the 7th day ends 7 days 15 hours later.
+  await env.sleep(7 * DAY_MS + 14 * HOUR_MS);
   expect((await handle.query(villageState)).timeline).toHaveLength(1);
   await env.sleep(2 * HOUR_MS);
   let m = await handle.query(villageState);
-  expect(eventsSince(m, openedAt)).toEqual([[7, 'step_reminder', 'system']]);
+  expect(eventsSince(m, openedAt)).toEqual([[7.625, 'step_reminder', 'system']]);
   await smtp.waitFor((x) => x.to.includes(clerkMail) && x.subject.includes(m.id) && x.subject.includes('已超过步骤期限'));
-  await env.sleep(13 * DAY_MS - 2 * HOUR_MS); // an hour before 20 days
+  await env.sleep(13 * DAY_MS - 2 * HOUR_MS); // an hour before the 20th day ends
   expect((await handle.query(villageState)).overdue).toBe(false);
   await env.sleep(2 * HOUR_MS);
   m = await handle.query(villageState);
-  expect(eventsSince(m, openedAt)).toEqual([[7, 'step_reminder', 'system'], [20, 'township_alerted', 'system']]);
+  expect(eventsSince(m, openedAt)).toEqual([[7.625, 'step_reminder', 'system'], [20.625, 'township_alerted', 'system']]);
   expect(m.overdue).toBe(true);
   const alert = await smtp.waitFor((x) => x.to.includes(supMail) && x.subject.includes('逾期预警') && x.subject.includes(m.id));
   expect(alert.text).toContain('党支部会提议');
@@ -97,7 +99,8 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
   expect(m.status).toBe('resolution_notice');
   const notice = m.notices[0];
   const startsAt = Date.parse(notice.startsAt);
-  expect(Date.parse(notice.endsAt) - startsAt).toBe(7 * DAY_MS);
+  const endsAt = Date.parse(notice.endsAt);
+  expect(endsAt).toBe(endOfDayAfter(startsAt, 7)); // 24:00 of the 7th day after the day it was posted
   const board = await db.query('SELECT ends_at, ended, body FROM public_notices WHERE id = $1', [notice.id]);
   expect(board.rows[0].ends_at.getTime()).toBe(Date.parse(notice.endsAt));
   expect(board.rows[0].body).toContain('征地补偿费的使用、分配方案');
@@ -107,13 +110,13 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
     args: [{ type: 'fileObjection', actor: { id: 'public', name: '村民', role: 'public' }, objection: { id: 'OBJ-T1', noticeId: notice.id, text: '外嫁女是否参与分配？' } }],
   });
   expect(m.objections).toHaveLength(1);
-  await env.sleep(startsAt + 7 * DAY_MS - 60_000 - (await env.currentTimeMs())); // a minute before the end
+  await env.sleep(endsAt - 60_000 - (await env.currentTimeMs())); // a minute before the end
   m = await handle.query(villageState);
   expect(m.notices[0].ended).toBe(false);
   await env.sleep(2 * 60_000);
   m = await handle.query(villageState);
   const ended = m.timeline.find((e) => e.action === 'resolution_notice_ended')!;
-  expectWithinASecond(Date.parse(ended.at), startsAt + 7 * DAY_MS);
+  expectWithinASecond(Date.parse(ended.at), endsAt);
   expect(ended.details).toMatchObject({ unansweredObjections: 1 });
   expect(m.status).toBe('resolution_notice'); // held: the objection is unanswered
   await smtp.waitFor((x) => x.to.includes(clerkMail) && x.subject.includes('公示期满') && x.text.includes('尚有 1 条异议未答复'));
@@ -128,10 +131,10 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
   expect(m.status).toBe('implementation');
   m = await handle.executeUpdate(villageAction, { args: [{ type: 'completeImplementation', actor: clerk, result: '补偿款已按人口分配到户' }] });
   const resultStarts = Date.parse(m.notices[1].startsAt);
-  await env.sleep(7 * DAY_MS + HOUR_MS);
+  await env.sleep(8 * DAY_MS);
   m = await handle.query(villageState);
   expect(m).toMatchObject({ status: 'closed', outcome: 'completed', finished: true });
-  expectWithinASecond(Date.parse(m.timeline[m.timeline.length - 1].at), resultStarts + 7 * DAY_MS);
+  expectWithinASecond(Date.parse(m.timeline[m.timeline.length - 1].at), endOfDayAfter(resultStarts, 7));
   await handle.result();
   const rows = await db.query('SELECT id, ended FROM public_notices WHERE matter_id = $1 ORDER BY id', [m.id]);
   expect(rows.rows).toEqual([{ id: `${m.id}-R`, ended: true }, { id: `${m.id}-S`, ended: true }]);
