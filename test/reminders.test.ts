@@ -12,6 +12,8 @@ import {
 import { applyPetitionAction, nextPetitionSystemAction, registerPetition, type Petition } from '../domain/petition';
 import { DEFAULT_POLICY, type Policy } from '../domain/policy';
 import { DAY_MS, HOUR_MS } from '../domain/time';
+import { applyVillageAction, nextVillageSystemAction, openVillageMatter, villageMailData } from '../domain/village';
+import { loadTemplates } from '../activities/templates';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /**
@@ -93,6 +95,35 @@ describe('petition warnings (pure)', () => {
     const late = { ...p, lastProgressAt: new Date(handleBy + DAY_MS).toISOString() };
     const due = nextPetitionSystemAction(late, P)!;
     expect(due.action).toMatchObject({ type: 'deadlinePassed', deadline: 'handleBy' });
+  });
+});
+
+describe('village step reminders (pure)', () => {
+  const clerk = { id: 'c', name: '村文书', role: 'village_clerk' as const, area: village };
+  const renderMail = loadTemplates();
+  test('a step reminder after the procedure limit passed says the township was told, not that it will be', () => {
+    let m = openVillageMatter({
+      matterId: 'VIL-0000000000RR', type: 'village_rules', title: '修订村规民约', description: '……', area: village,
+      openedBy: clerk, openedAt: T0, policy: P,
+    }).matter;
+    const mail = () => renderMail('village/step-reminder', { ...villageMailData(m, m.timeline.at(-1)!), recipient: { name: '文书' } }).text;
+    // Step 1 waits: at 7 days the clerk is reminded, the procedure limit (20 days) is still ahead.
+    let due = nextVillageSystemAction(m)!;
+    m = applyVillageAction(m, due.action, due.at, P).next;
+    expect(mail()).toContain('届时仍未完成的，将报乡镇督导');
+    // The proposal is made on day 18; the discussion step then waits past the procedure limit (day 20) to day 25.
+    const held = T0 + 18 * DAY_MS;
+    const meeting = { body: 'party_branch' as const, heldAt: new Date(held).toISOString(), entitled: 5, present: 5, for: 5, against: 0, abstain: 0, minutes: '记录' };
+    m = applyVillageAction(m, { type: 'recordMeeting', actor: clerk, meeting }, held, P).next;
+    due = nextVillageSystemAction(m)!;
+    expect(due.action.type).toBe('townshipAlert');
+    m = applyVillageAction(m, due.action, due.at, P).next;
+    due = nextVillageSystemAction(m)!;
+    expect(due.action.type).toBe('stepReminder');
+    m = applyVillageAction(m, due.action, due.at, P).next;
+    const text = mail();
+    expect(text).toContain('已届满，已报乡镇督导');
+    expect(text).not.toContain('届时仍未完成');
   });
 });
 
