@@ -15,7 +15,10 @@ export function villagePaths(security: Record<string, string[]>[]): RouteConfig[
   const vid = z.object({ id: z.string().openapi({ example: 'VIL-3F9A0C21D4E7' }) });
   const nid = z.object({ id: z.string().openapi({ example: 'VIL-3F9A0C21D4E7-R' }) });
   const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-  const stateErrors = { 404: json(ErrorSchema, 'no such matter'), 409: json(ErrorSchema, 'the step does not allow it (out of order, notice period, objection unanswered)') };
+  const stateErrors = {
+    404: json(ErrorSchema, 'no such matter'),
+    409: json(ErrorSchema, 'the step does not allow it (out of order, too short a notice before the meeting, notice period, objection unanswered)'),
+  };
   const paths: RouteConfig[] = [
     {
       method: 'post', path: '/api/v1/village-decisions', summary: "Open a matter under 四议两公开 (village clerk, in its own village)", security,
@@ -29,7 +32,7 @@ export function villagePaths(security: Record<string, string[]>[]): RouteConfig[
     { method: 'get', path: '/api/v1/village-decisions/{id}', summary: 'A matter, live', security, request: { params: vid }, responses: { 200: matter, ...stateErrors, ...errors } },
   ];
   const actions: Array<[string, z.ZodType, string, z.ZodObject]> = [
-    ['meetings', V.MeetingBody, 'Record the meeting of the current step; quorum and majority are computed from the policy', vid],
+    ['meetings', V.MeetingBody, "Record the meeting of the current step with when it was announced (noticeGivenAt); quorum, majority and the notice period (villagers' assembly 10 days, party members' assembly 3 days) come from the policy", vid],
     ['rejection-decision', V.RejectionDecisionBody, 'After a rejected vote: end the matter or return it to the proposal step', vid],
     ['progress', V.ProgressBody, 'Record implementation progress', vid],
     ['completion', V.CompletionBody, 'Implementation done: publishes the results notice', vid],

@@ -23,6 +23,13 @@ export const MeetingBody = z
   .object({
     body: z.enum(VILLAGE_BODIES_LIST).openapi({ description: 'party_branch, two_committees, party_members, representatives or villagers' }),
     heldAt: isoDateTime,
+    noticeGivenAt: isoDateTime.optional().openapi({
+      description:
+        "when the meeting was announced; required where the policy sets a notice period (villagers' assembly: 10 days, " +
+        "村民委员会组织法 Art. 21; party members' assembly: 3 days, local rule). The day notice is given is not counted; " +
+        'too short a notice is refused with 409 naming the rule',
+      example: '2026-11-20T09:00:00+08:00',
+    }),
     entitled: count("members entitled to attend (villagers' assembly: villagers aged 18+)"),
     present: count('members present'),
     for: count('votes for'),
@@ -34,6 +41,9 @@ export const MeetingBody = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    if (m.noticeGivenAt && Date.parse(m.noticeGivenAt) > Date.parse(m.heldAt)) {
+      ctx.addIssue({ code: 'custom', message: '通知时间晚于会议时间 (notice must be given before the meeting)', path: ['noticeGivenAt'] });
+    }
     const problem = meetingCountsProblem(m);
     if (!problem) return;
     const field = /votes/.test(problem) ? 'for' : /households/i.test(problem) ? 'householdsRepresented' : /entitled must/.test(problem) ? 'entitled' : 'present';

@@ -1,4 +1,5 @@
 import { addDuration, shareOf } from './calendar';
+import { durationText, durationTextEn } from './duration-text';
 import { InvalidTransition, NotPermitted } from './errors';
 import { actorRef, SYSTEM_ACTOR, type ActorRef } from './actors';
 import { areaAt } from './areas';
@@ -305,7 +306,7 @@ function checkParty(c: MediationCase, party: string): void {
 }
 
 /** Throws NotPermitted (403) or InvalidTransition (409), with a message a mediator understands, when not allowed. */
-export function checkMediationAction(c: MediationCase, action: MediationAction, now: number): void {
+export function checkMediationAction(c: MediationCase, action: MediationAction, now: number, policy: Policy): void {
   if (action.type === 'remind' || action.type === 'escalate' || action.type === 'markOverdue') return;
   if (action.type === 'urge') checkSupervisor(action.actor, c);
   else checkMediatorMayAct(action.actor, c);
@@ -369,7 +370,8 @@ export function checkMediationAction(c: MediationCase, action: MediationAction, 
       if (action.status === 'applied') {
         if (current !== 'not_applied') refuse(`司法确认已申请 (judicial confirmation is already ${current})`);
         if (c.deadlines.judicialConfirmationBy && now > Date.parse(c.deadlines.judicialConfirmationBy)) {
-          refuse(`已超过协议生效后30日的司法确认申请期限 (the window closed at ${c.deadlines.judicialConfirmationBy})`);
+          const w = policy.mediation.judicialConfirmationWindow.value;
+          refuse(`已超过协议生效后${durationText(w)}的司法确认申请期限 (the ${durationTextEn(w)} window closed at ${c.deadlines.judicialConfirmationBy})`);
         }
       } else if (current !== 'applied') {
         refuse(`尚未申请司法确认 (judicial confirmation must be applied for first; it is ${current})`);
@@ -390,7 +392,7 @@ export function applyMediationAction(
   now: number,
   policy: Policy,
 ): { next: MediationCase; event: TimelineEvent; notices: Notice[] } {
-  checkMediationAction(c, action, now);
+  checkMediationAction(c, action, now, policy);
   const at = toShanghaiIso(now);
   const next: MediationCase = {
     ...c,
@@ -466,7 +468,10 @@ export function applyMediationAction(
       break;
     case 'recordAgreement': {
       name = 'agreement_recorded';
-      details = { form: action.agreement.form, terms: action.agreement.terms, parties: action.agreement.parties };
+      details = {
+        form: action.agreement.form, terms: action.agreement.terms, parties: action.agreement.parties,
+        judicialConfirmationWindow: durationText(policy.mediation.judicialConfirmationWindow.value),
+      };
       close({ kind: 'agreement', agreement: action.agreement, at, by });
       const cal = policy.calendar.value;
       next.judicialConfirmation = 'not_applied';
@@ -567,8 +572,28 @@ export function applyMediationAction(
   return { next, event, notices };
 }
 
-/** The clock's next move: the earliest pending time-driven action and when it is due. */
-export function nextSystemAction(c: MediationCase): { at: number; action: SystemAction } | null {
+/**
+ * The deadline a reminder warns of (acceptance: the acceptance limit; level: the level limit); null for the follow-up
+ * notice, which is due at its own date rather than before a deadline.
+ */
+export function reminderDeadline(c: MediationCase, action: SystemAction): number | null {
+  if (action.type !== 'remind' || action.kind === 'followUp') return null;
+  const d = action.kind === 'acceptance' ? c.deadlines.acceptBy : c.deadlines.levelDeadline;
+  return d ? Date.parse(d) : null;
+}
+
+/** A reminder is pointless once its deadline has passed: no reminder is sent about a deadline already past. */
+export function isStaleReminder(c: MediationCase, action: SystemAction, now: number): boolean {
+  const deadline = reminderDeadline(c, action);
+  return deadline !== null && deadline <= now;
+}
+
+/**
+ * The clock's next move: the earliest pending time-driven action and when it is due. Given `now`, a reminder whose
+ * deadline has already passed (an overdue county case accepted late) is left out; without it, every pending reminder
+ * counts, as in cases recorded before that rule (the workflow passes `now` behind a patch).
+ */
+export function nextSystemAction(c: MediationCase, now?: number): { at: number; action: SystemAction } | null {
   if (c.finished) return null;
   const d = c.deadlines;
   const sent = (k: string) => c.remindersSent.includes(k);
@@ -600,8 +625,9 @@ export function nextSystemAction(c: MediationCase): { at: number; action: System
   if (hasAgreement(c) && d.followUpDue && !sent('followUp')) {
     candidates.push({ at: Date.parse(d.followUpDue), action: { type: 'remind', actor: sys, kind: 'followUp' } });
   }
-  candidates.sort((a, b) => a.at - b.at);
-  return candidates[0] ?? null;
+  const due = now === undefined ? candidates : candidates.filter((x) => !isStaleReminder(c, x.action, now));
+  due.sort((a, b) => a.at - b.at);
+  return due[0] ?? null;
 }
 
 /** The earliest deadline still running (possibly passed, when the case is overdue), for search and the register. */

@@ -1,4 +1,5 @@
 import { addDuration, extendPeriod, shareOf } from './calendar';
+import { durationText, durationTextEn } from './duration-text';
 import { InvalidTransition } from './errors';
 import { actorRef, SYSTEM_ACTOR, type ActorRef } from './actors';
 import type { Recipients } from './ports';
@@ -231,6 +232,21 @@ function windowMessage(p: Petition, key: 'reviewRequestBy' | 'reReviewRequestBy'
   return null;
 }
 
+/**
+ * Where a requested extension of `days` calendar days would end the handling period, and where the policy's longest
+ * extension would: both counted from the same start (the current handling deadline), so the policy may state its
+ * period in any unit (working days, or seconds in a test policy) and the two are compared as ends, not as numbers.
+ */
+export function extensionEnds(p: Petition, days: number, policy: Policy): { requested: number; limit: number } {
+  const cal = policy.calendar.value;
+  const start = Date.parse(p.deadlines.handleBy!);
+  return {
+    // An extension counts from the last day of the limit it extends (domain/calendar.ts extendPeriod).
+    requested: extendPeriod(start, { value: days, unit: 'calendarDays' }, cal),
+    limit: extendPeriod(start, policy.petition!.maxExtension.value, cal),
+  };
+}
+
 /** Throws PetitionRefused (the API answers 409) when the petition's state does not allow the action. */
 export function checkPetitionAction(p: Petition, a: PetitionAction, now: number, policy: Policy): void {
   if (a.type === 'warn' || a.type === 'deadlinePassed' || a.type === 'mediationOutcome') return;
@@ -257,7 +273,8 @@ export function checkPetitionAction(p: Petition, a: PetitionAction, now: number,
     case 'object': {
       need('assigned');
       if (p.deadlines.objectionBy && now > Date.parse(p.deadlines.objectionBy)) {
-        refuse(`异议须在交办后5个工作日内提出，已于 ${p.deadlines.objectionBy} 届满 (the objection window closed)`);
+        const limit = cfg.objectionLimit.value;
+        refuse(`异议须在交办后${durationText(limit)}内提出，已于 ${p.deadlines.objectionBy} 届满 (the ${durationTextEn(limit)} objection window closed)`);
       }
       return;
     }
@@ -268,8 +285,17 @@ export function checkPetitionAction(p: Petition, a: PetitionAction, now: number,
     case 'extend': {
       need('accepted');
       if (p.extension) refuse('办理期限只能延长一次 (the handling period may be extended once)');
-      const max = cfg.maxExtension.value.value;
-      if (a.days > max) refuse(`延长期限不得超过${max}日 (an extension may not exceed ${max} days)`);
+      const ends = extensionEnds(p, a.days, policy);
+      const max = cfg.maxExtension.value;
+      // In the same unit the numbers compare exactly (31 days exceed 30 even when both ends move to the same working
+      // day); in different units the ends do.
+      const tooLong = max.unit === 'calendarDays' ? a.days > max.value : ends.requested > ends.limit;
+      if (tooLong) {
+        refuse(
+          `延长期限不得超过${durationText(max)}，延长${a.days}日将至 ${toShanghaiIso(ends.requested)}，最迟至 ${toShanghaiIso(ends.limit)} ` +
+            `(an extension may not exceed ${durationTextEn(max)}: ${a.days} days would end after the limit)`,
+        );
+      }
       if (!p.unit || a.approvedBy !== p.unit.headName) {
         refuse(`延期须经承办单位负责人${p.unit ? `（${p.unit.headName}）` : ''}批准 (the unit head must approve the extension)`);
       }
@@ -374,8 +400,7 @@ export function applyPetitionAction(
       notices.push({ template: 'petition/leader-assigned', recipients: { kind: 'users', ids: [a.leader.id] } });
       break;
     case 'extend': {
-      const handleBy = Date.parse(p.deadlines.handleBy!);
-      next.deadlines.handleBy = toShanghaiIso(extendPeriod(handleBy, { value: a.days, unit: 'calendarDays' }, cal));
+      next.deadlines.handleBy = toShanghaiIso(extensionEnds(p, a.days, policy).requested);
       next.extension = { days: a.days, reason: a.reason, approvedBy: a.approvedBy, at };
       next.warningsSent = next.warningsSent.filter((w) => w !== 'warn:handleBy' && w !== 'passed:handleBy');
       details = { days: a.days, reason: a.reason, approvedBy: a.approvedBy, handleBy: next.deadlines.handleBy };
@@ -389,7 +414,7 @@ export function applyPetitionAction(
       next.reply = { decision: a.decision, opinion: a.opinion, at, documentId: `${p.id}:reply` };
       delete next.deadlines.handleBy;
       next.deadlines.reviewRequestBy = after(cfg.reviewWindow.value);
-      details = { decision: a.decision };
+      details = { decision: a.decision, reviewWindow: durationText(cfg.reviewWindow.value) };
       action = 'replied';
       if (petitionerOf(p)) notices.push({ template: 'petition/reply', recipients: petitionerOf(p)! });
       progress();
@@ -409,7 +434,7 @@ export function applyPetitionAction(
       delete next.deadlines.reviewAnswerBy;
       next.deadlines.reReviewRequestBy = after(cfg.reReviewWindow.value);
       action = 'review_answered';
-      details = { opinion: a.opinion };
+      details = { opinion: a.opinion, reReviewWindow: durationText(cfg.reReviewWindow.value) };
       if (petitionerOf(p)) notices.push({ template: 'petition/review-answer', recipients: petitionerOf(p)! });
       progress();
       break;
@@ -488,8 +513,12 @@ export function applyPetitionAction(
   return { next, event, notices };
 }
 
-/** The clock's next move: warnings at a share of each office deadline, alerts when one passes, windows closing. */
-export function nextPetitionSystemAction(p: Petition, policy: Policy): { at: number; action: PetitionSystemAction } | null {
+/**
+ * The clock's next move: warnings at a share of each office deadline, alerts when one passes, windows closing.
+ * No warning about a deadline that has passed: one due at or after its deadline is never planned, and given `now`
+ * (the workflow passes it behind a patch), one whose deadline lies at or before `now` is left out.
+ */
+export function nextPetitionSystemAction(p: Petition, policy: Policy, now?: number): { at: number; action: PetitionSystemAction } | null {
   if (p.finished) return null;
   const share = policy.petition!.warnShare.value;
   const base = Date.parse(p.lastProgressAt);
@@ -498,8 +527,10 @@ export function nextPetitionSystemAction(p: Petition, policy: Policy): { at: num
     const d = p.deadlines[key];
     if (!d) continue;
     const end = Date.parse(d);
-    if (!p.warningsSent.includes(`warn:${key}`) && !p.warningsSent.includes(`passed:${key}`)) {
-      out.push({ at: shareOf(base, end, share), action: { type: 'warn', actor: SYSTEM_ACTOR, deadline: key } });
+    const warnAt = shareOf(base, end, share);
+    const stale = warnAt >= end || (now !== undefined && end <= now);
+    if (!stale && !p.warningsSent.includes(`warn:${key}`) && !p.warningsSent.includes(`passed:${key}`)) {
+      out.push({ at: warnAt, action: { type: 'warn', actor: SYSTEM_ACTOR, deadline: key } });
     }
     if (!p.warningsSent.includes(`passed:${key}`)) out.push({ at: end, action: { type: 'deadlinePassed', actor: SYSTEM_ACTOR, deadline: key } });
   }

@@ -15,6 +15,8 @@ const rule = z.object({
   approvalBase: z.enum(['present', 'entitled']),
 });
 
+const noticeRule = z.object({ period: duration, rule: z.string().min(1) });
+
 export const VillagePolicySchema = z.object({
   noticePeriod: sourced(duration),
   stepLimit: sourced(duration),
@@ -26,4 +28,15 @@ export const VillagePolicySchema = z.object({
     representatives: sourced(rule),
     villagers: sourced(rule),
   }),
+  /** Bodies without an entry need no notice; `{}` means no notice rule at all. */
+  meetingNotice: z
+    .object({
+      party_branch: sourced(noticeRule),
+      two_committees: sourced(noticeRule),
+      party_members: sourced(noticeRule),
+      representatives: sourced(noticeRule),
+      villagers: sourced(noticeRule),
+    })
+    .partial()
+    .strict(),
 }) satisfies z.ZodType<VillagePolicy>;

@@ -31,6 +31,13 @@ export interface QuorumRule {
   approvalBase: 'present' | 'entitled';
 }
 
+/** How far ahead a body's meeting must be announced, and how a refusal names the rule that requires it. */
+export interface MeetingNoticeRule {
+  period: Duration;
+  /** The rule as a refusal names it, e.g. "村民委员会组织法第二十一条". */
+  rule: string;
+}
+
 export interface VillagePolicy {
   /** 决议公开 and 实施结果公开: how long each notice stays on the board, objections open. */
   noticePeriod: Sourced<Duration>;
@@ -39,6 +46,9 @@ export interface VillagePolicy {
   /** The whole deliberation, from opening to the resolution; past it the township is alerted. */
   procedureLimit: Sourced<Duration>;
   bodies: Record<VillageBody, Sourced<QuorumRule>>;
+  /** Notice before a meeting, for the bodies that need it (a body without an entry needs none). Optional in the type
+   *  only because policy snapshots of matters opened before the notice rules lack it; the schema requires it. */
+  meetingNotice?: Partial<Record<VillageBody, Sourced<MeetingNoticeRule>>>;
 }
 
 const ORGANIC_LAW = '村民委员会组织法 (2018)';
@@ -79,6 +89,16 @@ export const DEFAULT_VILLAGE_POLICY: VillagePolicy = {
         approvalBase: 'present',
       },
       source: `${ORGANIC_LAW} Art. 22: 十八周岁以上村民的过半数，或者三分之二以上的户的代表参加；所作决定应当经到会人员的过半数通过 (Art. 21: 10 days' notice)`,
+    },
+  },
+  meetingNotice: {
+    villagers: {
+      value: { period: { value: 10, unit: 'calendarDays' }, rule: '村民委员会组织法第二十一条' },
+      source: `${ORGANIC_LAW} Art. 21: 召开村民会议，应当提前十天通知村民 (the day notice is given is not counted)`,
+    },
+    party_members: {
+      value: { period: { value: 3, unit: 'calendarDays' }, rule: '党员大会审议方案提前送达党员的规定' },
+      source: 'local rules (DOMAIN.md §3): the plan is sent to the party members 3 days before the assembly',
     },
   },
 };

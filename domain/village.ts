@@ -1,12 +1,13 @@
 import type { ActorRef } from './actors';
 import { SYSTEM_ACTOR } from './actors';
 import { areaAt, areaKind } from './areas';
-import { addDuration } from './calendar';
+import { addDuration, isWorkingDay, type Duration, type WorkCalendar } from './calendar';
+import { durationText, durationTextEn } from './duration-text';
 import { InvalidTransition, NotPermitted } from './errors';
 import type { Recipients } from './ports';
 import type { Policy } from './policy';
 import type { QuorumRule, Share, VillageBody, VillagePolicy } from './village-policy';
-import { toShanghaiIso } from './time';
+import { nextDate, shanghaiDate, toShanghaiIso } from './time';
 
 export { InvalidTransition, NotPermitted };
 export type { VillageBody } from './village-policy';
@@ -170,6 +171,59 @@ export function describeRule(rule: QuorumRule): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Notice before a meeting (村民委员会组织法 Art. 21: 10 days for the villagers' assembly; local rule: 3 days for the
+// party members' assembly)
+
+/**
+ * How many days' notice a meeting had, counted as the law counts a period in days: the day the notice is given is not
+ * counted (开始的当日不计入), the day of the meeting is. Notice on 1 November for a meeting on 11 November is 10 days'
+ * notice; for one on 10 November, 9. Asia/Shanghai calendar dates: the time of day does not matter. With a calendar,
+ * only its working days are counted.
+ */
+export function noticeDays(givenAt: number, heldAt: number, workingDaysOf?: WorkCalendar): number {
+  const end = shanghaiDate(heldAt);
+  let date = shanghaiDate(givenAt);
+  let days = 0;
+  while (date < end) {
+    date = nextDate(date);
+    if (!workingDaysOf || isWorkingDay(date, workingDaysOf)) days += 1;
+  }
+  return days;
+}
+
+const UNIT_MS: Partial<Record<Duration['unit'], number>> = { seconds: 1000, minutes: 60_000, hours: 3_600_000 };
+
+/** Whether notice given at `givenAt` is at least `period` before a meeting at `heldAt` (day periods count dates). */
+export function noticeSuffices(givenAt: number, heldAt: number, period: Duration, cal: WorkCalendar): boolean {
+  if (period.unit === 'calendarDays') return noticeDays(givenAt, heldAt) >= period.value;
+  if (period.unit === 'workingDays') return noticeDays(givenAt, heldAt, cal) >= period.value;
+  return heldAt - givenAt >= period.value * UNIT_MS[period.unit]!;
+}
+
+/** The refusal for a meeting announced too late (or without saying when), naming the rule; null when it may count. */
+export function meetingNoticeProblem(policy: Policy, body: VillageBody, heldAt: string, noticeGivenAt?: string): string | null {
+  const held = Date.parse(heldAt);
+  const given = noticeGivenAt === undefined ? undefined : Date.parse(noticeGivenAt);
+  if (given !== undefined) {
+    if (Number.isNaN(given)) return 'noticeGivenAt: 通知时间无效 (not a date)';
+    if (given > held) return `通知时间晚于会议时间 (noticeGivenAt ${noticeGivenAt} is after heldAt ${heldAt})`;
+  }
+  const notice = villagePolicyOf(policy).meetingNotice?.[body];
+  if (!notice) return null;
+  const { period, rule } = notice.value;
+  const name = quorumRule(policy, body).name;
+  const need = `${name}应当提前${durationText(period)}通知（${rule}）`;
+  if (given === undefined) return `${need}，请填写通知时间 (noticeGivenAt: a ${body} meeting needs ${durationTextEn(period)} notice)`;
+  if (noticeSuffices(given, held, period, policy.calendar.value)) return null;
+  const days = period.unit === 'calendarDays' || period.unit === 'workingDays';
+  const gave = days ? `，仅提前${durationText({ value: noticeDays(given, held, period.unit === 'workingDays' ? policy.calendar.value : undefined), unit: period.unit })}` : '';
+  return (
+    `${need}：本次会议于 ${shanghaiDate(given)} 通知、${shanghaiDate(held)} 召开（通知当日不计入）${gave}，通知期限不足，不能登记 ` +
+    `(a ${body} meeting needs ${durationTextEn(period)} notice; the day notice is given is not counted)`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The matter
 
 /** Who did something. Villagers filing objections on the public board act as `public`. */
@@ -188,6 +242,8 @@ export interface MeetingInput extends Attendance, Votes {
   body: VillageBody;
   /** When the meeting was held (ISO 8601). */
   heldAt: string;
+  /** When the meeting was announced (ISO 8601); required for the bodies the policy gives a notice rule. */
+  noticeGivenAt?: string;
   minutes: string;
 }
 
@@ -397,7 +453,7 @@ export function checkClerk(actor: VillageStaff, area: string): void {
 }
 
 /** Throws NotPermitted (403) or InvalidTransition (409), with a message a clerk understands, when not allowed. */
-export function checkVillageAction(m: VillageMatter, action: VillageAction, now: number): void {
+export function checkVillageAction(m: VillageMatter, action: VillageAction, now: number, policy: Policy): void {
   if (action.type === 'stepReminder' || action.type === 'townshipAlert' || action.type === 'endNotice') return;
   if (action.type !== 'fileObjection') checkClerk(action.actor, m.area);
   if (m.status === 'closed') refuse(`事项已办结 (matter ${m.id} is closed)`);
@@ -419,6 +475,8 @@ export function checkVillageAction(m: VillageMatter, action: VillageAction, now:
       if (held > now) refuse('会议时间不能晚于现在 (heldAt lies in the future)');
       const last = m.meetings.filter((x) => x.quorum).at(-1);
       if (last && held < Date.parse(last.heldAt)) refuse(`会议时间早于上一步骤的会议 (${last.heldAt}) (heldAt precedes the previous step)`);
+      const notice = meetingNoticeProblem(policy, mt.body, mt.heldAt, mt.noticeGivenAt);
+      if (notice) refuse(notice);
       return;
     }
     case 'decideAfterRejection':
@@ -459,7 +517,7 @@ export function applyVillageAction(
   now: number,
   policy: Policy,
 ): { next: VillageMatter; event: VillageEvent; notices: VillageNotice[] } {
-  checkVillageAction(m, action, now);
+  checkVillageAction(m, action, now, policy);
   const vp = villagePolicyOf(policy);
   const at = toShanghaiIso(now);
   const next: VillageMatter = {
@@ -521,6 +579,7 @@ export function applyVillageAction(
       const record: MeetingRecord = {
         ...action.meeting,
         heldAt: toShanghaiIso(Date.parse(action.meeting.heldAt)),
+        ...(action.meeting.noticeGivenAt ? { noticeGivenAt: toShanghaiIso(Date.parse(action.meeting.noticeGivenAt)) } : {}),
         seq: m.meetings.length + 1,
         step,
         round: m.round,
@@ -534,7 +593,7 @@ export function applyVillageAction(
       };
       next.meetings.push(record);
       details = {
-        meetingSeq: record.seq, body: record.body, heldAt: record.heldAt, entitled: record.entitled, present: record.present,
+        meetingSeq: record.seq, body: record.body, heldAt: record.heldAt, noticeGivenAt: record.noticeGivenAt ?? null, entitled: record.entitled, present: record.present,
         for: record.for, against: record.against, abstain: record.abstain, outcome,
       };
       if (outcome === 'no_quorum') {
@@ -717,6 +776,7 @@ export interface PublicNoticeView {
     round: number;
     bodyName: string;
     heldAt: string;
+    noticeGivenAt: string | null;
     entitled: number;
     present: number;
     households: number | null;
@@ -759,6 +819,7 @@ export function publicNoticeView(m: VillageMatter, noticeId: string): PublicNoti
       round: x.round,
       bodyName: x.bodyName,
       heldAt: x.heldAt,
+      noticeGivenAt: x.noticeGivenAt ?? null,
       entitled: x.entitled,
       present: x.present,
       households: x.households ?? null,
@@ -794,5 +855,7 @@ export function villageMailData(m: VillageMatter, event: VillageEvent): Record<s
     objection: typeof objectionId === 'string' ? (m.objections.find((o) => o.id === objectionId) ?? null) : null,
     openObjections: m.objections.filter((o) => !o.answer).length,
     amountText: m.amount === null ? null : formatYuan(m.amount),
+    // A reminder never presents a passed deadline as still ahead: the procedure limit may have passed before the step's.
+    procedureDeadlinePassed: !!m.deadlines.procedureDeadline && Date.parse(m.deadlines.procedureDeadline) <= Date.parse(event.at),
   };
 }

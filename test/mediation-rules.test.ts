@@ -118,7 +118,7 @@ const EXPECTED: Record<string, string> = {
 
 function outcome(c: MediationCase, a: StaffAction, now = T0 + 2 * HOUR_MS): 'o' | 'c' | 'f' {
   try {
-    checkMediationAction(c, a, now);
+    checkMediationAction(c, a, now, P);
     return 'o';
   } catch (err) {
     if (err instanceof InvalidTransition) return 'c';

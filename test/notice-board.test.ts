@@ -38,7 +38,7 @@ async function resolvedMatter(token: string, body: object): Promise<string> {
   for (const [b, entitled, present, votesFor, extra] of steps) {
     const r = await sys.call('POST', `/api/v1/village-decisions/${id}/meetings`, {
       token,
-      body: { body: b, heldAt: ago((minutes -= 10)), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '同意', ...extra },
+      body: { body: b, heldAt: ago((minutes -= 10)), noticeGivenAt: ago(11 * 24 * 60), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '同意', ...extra },
     });
     if (r.status !== 200) throw new Error(`meeting ${b}: ${r.status} ${JSON.stringify(r.body)}`);
   }
@@ -108,6 +108,8 @@ test('a villager sees the current notices by township and village, and each noti
     ['党员大会审议', '党员大会', '42', '28', '25', '3', '0', '通过'],
     ['村民代表会议或村民会议决议', '村民会议', '860 300 户', '300 201 户代表', '280', '20', '0', '通过'],
   ]);
+  // When each meeting was announced (the notice rules of 村民委员会组织法 Art. 21 and the party members' assembly).
+  expect(rows.every((r) => r[2].endsWith('通知'))).toBe(true);
   expect(body).toContain('如何提出异议');
   expect(body).toContain('异议全部答复前不组织实施');
   expect(body).toContain('暂无异议');

@@ -41,7 +41,7 @@ const API = '/api/v1/village-decisions';
 const post = (id: string, action: string, token: string, body: object) => sys.call('POST', `${API}/${id}/${action}`, { token, body });
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const meeting = (body: string, entitled: number, present: number, votesFor: number, minutesAgo: number, extra: object = {}) => ({
-  body, heldAt: ago(minutesAgo), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`, ...extra,
+  body, heldAt: ago(minutesAgo), noticeGivenAt: ago(minutesAgo + 11 * 24 * 60), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`, ...extra,
 });
 const matter = (extra: object = {}) => ({
   type: 'public_works', title: '硬化村内东西主街', description: '主街1.2公里水泥硬化，宽4米', amount: 350000,

@@ -152,13 +152,13 @@ function open(): VillageMatter {
   }).matter;
 }
 const meeting = (body: VillageBody, entitled: number, present: number, votesFor: number, at = T0 + HOUR_MS): MeetingInput => ({
-  body, heldAt: toShanghaiIso(at), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '会议记录',
+  body, heldAt: toShanghaiIso(at), noticeGivenAt: toShanghaiIso(at - 11 * DAY_MS), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '会议记录',
 });
 const act = (m: VillageMatter, a: VillageAction, t = T0 + 2 * HOUR_MS) => applyVillageAction(m, a, t, P);
 const rec = (m: VillageMatter, mt: MeetingInput, t = T0 + 2 * HOUR_MS) => act(m, { type: 'recordMeeting', actor: clerk, meeting: mt }, t).next;
 const refused = (m: VillageMatter, a: VillageAction, t = T0 + 2 * HOUR_MS) => {
   try {
-    checkVillageAction(m, a, t);
+    checkVillageAction(m, a, t, P);
   } catch (err) {
     return err instanceof NotPermitted ? 403 : err instanceof InvalidTransition ? 409 : 500;
   }

@@ -60,7 +60,7 @@ test('each village template is rendered by some transition, and no rendering lea
   const meet = (body: 'party_branch' | 'two_committees' | 'party_members' | 'representatives', entitled: number, present: number, votesFor: number) =>
     step({
       type: 'recordMeeting', actor: clerk,
-      meeting: { body, heldAt: toShanghaiIso(t), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '记录' },
+      meeting: { body, heldAt: toShanghaiIso(t), noticeGivenAt: toShanghaiIso(t - 11 * 86_400_000), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '记录' },
     });
   const clock = () => {
     const due = nextVillageSystemAction(m)!;

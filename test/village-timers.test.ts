@@ -85,7 +85,7 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
   const meet = async (body: VillageBody, entitled: number, present: number, votesFor: number) => {
     const now = await env.currentTimeMs();
     const meeting: MeetingInput = {
-      body, heldAt: toShanghaiIso(now - 60_000), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '记录',
+      body, heldAt: toShanghaiIso(now - 60_000), noticeGivenAt: toShanghaiIso(now - 11 * DAY_MS), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '记录',
     };
     return handle.executeUpdate(villageAction, { args: [{ type: 'recordMeeting', actor: clerk, meeting }] });
   };

@@ -14,6 +14,7 @@ import {
   checkMediationAction,
   LEVEL_NAMES,
   nextDeadline,
+  isStaleReminder,
   nextSystemAction,
   openMediation,
   ROUTE_NAMES,
@@ -45,11 +46,14 @@ export const recordAgreement = defineUpdate<MediationCase, [{ actor: ActingStaff
 export const PROCESS_V2 = 'mediation-process-v2';
 /** Patch: a case transferred from a petition signals the petition its outcome. */
 export const INFORMS_PETITION = 'mediation-informs-petition';
+/** Patch: no reminder about a deadline that has already passed (an overdue county case accepted late). */
+export const NO_STALE_REMINDERS = 'mediation-no-stale-reminders';
 
 
 
 export async function mediationWorkflow(input: OpenMediationInput): Promise<MediationCase> {
   const v2 = patched(PROCESS_V2);
+  const noStaleReminders = patched(NO_STALE_REMINDERS);
   const policy = casePolicy(input.policy);
   const opened = openMediation({ ...input, policy });
   let c = markProvisional(opened.case, policy.calendar.value);
@@ -105,7 +109,7 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   };
   const validate = (action: MediationAction) => {
     try {
-      checkMediationAction(c, action, Date.now());
+      checkMediationAction(c, action, Date.now(), policy);
     } catch (err) {
       refuse(err);
     }
@@ -134,6 +138,12 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     return c;
   }
 
-  await runClock({ finished: () => c.finished, version: () => c.version, next: () => nextSystemAction(c), act });
+  await runClock({
+    finished: () => c.finished,
+    version: () => c.version,
+    next: () => nextSystemAction(c, noStaleReminders ? Date.now() : undefined),
+    // A reminder whose deadline passed while its timer waited is dropped; the clock then finds the deadline's own action.
+    act: async (action, now) => (noStaleReminders && isStaleReminder(c, action, now) ? c : act(action, now)),
+  });
   return c;
 }

@@ -87,7 +87,7 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
   setHandler(villageAction, (action) => act(action), {
     validator: (action) => {
       try {
-        checkVillageAction(m, action, Date.now());
+        checkVillageAction(m, action, Date.now(), policy);
       } catch (err) {
         refuse(err);
       }
