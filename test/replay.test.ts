@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../worker/worker';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
@@ -27,6 +28,18 @@ test('recorded histories replay against the current workflow code', async () => 
     const history: unknown = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, f);
   }
+});
+
+test('negative control: a history whose recorded commands differ from what the code does fails to replay', async () => {
+  // A replay suite that has never failed has not shown it can: change one recorded activity's type, as a code change
+  // that swapped an activity without patched() would, and the replayer must refuse it.
+  const history = JSON.parse(fs.readFileSync(path.join(dir, 'mediation-v2-escalation-overdue-urge.json'), 'utf8'));
+  const scheduled = history.events.find((e: any) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+  expect(scheduled.activityTaskScheduledEventAttributes.activityType.name).toBe('recordMediation');
+  scheduled.activityTaskScheduledEventAttributes.activityType.name = 'recordSomethingElse';
+  await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'tampered')).rejects.toBeInstanceOf(
+    DeterminismViolationError,
+  );
 });
 
 test('a fresh case from intake to agreement replays', async () => {
