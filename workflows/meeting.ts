@@ -21,6 +21,9 @@ import { acts } from './shared';
  * petition as a weekly review signal, and flags to the group every agenda item left without a direction or overdue.
  */
 export interface MeetingSettings {
+  /** The county whose meeting this is: its agenda, minutes and directions cover that county only. Absent in meetings
+   *  started before meetings were per county. */
+  county?: string;
   chair: { name: string; email: string };
   leadingGroup: string[];
   /** How long after the meeting the minutes may come (ms). */
@@ -82,7 +85,7 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   );
 
   upsertSearchAttributes([{ key: SA.kind, value: 'meeting' }, { key: SA.status, value: 'preparing' }]);
-  const agenda = await acts.buildAgenda({ meetingId, heldOn, chair: settings.chair.name });
+  const agenda = await acts.buildAgenda({ meetingId, heldOn, chair: settings.chair.name, county: settings.county });
   record.agenda = agenda;
   await acts.notify({
     key: `${meetingId}:agenda`,
