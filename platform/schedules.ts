@@ -17,6 +17,11 @@ const DAYS = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'
  * date with the policy; the single county-blind schedule of earlier versions is removed, and the counties with open
  * petitions get theirs.
  */
+/** The single county-blind schedule of earlier versions (removed at start-up). */
+export function legacyMeetingScheduleId(taskQueue: string): string {
+  return baseId(taskQueue);
+}
+
 function baseId(taskQueue: string): string {
   return taskQueue === 'pingan' ? 'pingan-weekly-dispatch-meeting' : `pingan-weekly-dispatch-meeting-${taskQueue}`;
 }

@@ -1,3 +1,5 @@
+import { createLogger } from '../platform/logger';
+import { ensureMeetingSchedule, legacyMeetingScheduleId, meetingScheduleId, meetingSettings, ScheduleNotFoundError } from '../platform/schedules';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /**
@@ -114,4 +116,24 @@ test('meetings called in the same second: a clean answer, never a server error',
   if (refused) expect(refused.body.error.message).toContain(A.county);
   // The administrator names the county it calls a meeting for.
   expect((await sys.call('POST', '/api/v1/meetings', { token: sys.adminToken, body: {} })).status).toBe(400);
+});
+
+test('start-up replaces the county-blind schedule of earlier versions with the schedules of the counties with open petitions', async () => {
+  const C = uniqueVillage('丙会');
+  const officerC = await sys.user('petition_officer', C.county);
+  await register(officerC, C.township, '丙县事项');
+  const queue = sys.config.TEMPORAL_TASK_QUEUE;
+  // As after an upgrade: the county's petition predates its schedule, and the old schedule is still there.
+  await sys.client.schedule.getHandle(meetingScheduleId(queue, C.county)).delete();
+  await sys.client.schedule.create({
+    scheduleId: legacyMeetingScheduleId(queue),
+    spec: { calendars: [{ dayOfWeek: 'MONDAY', hour: 9 }] },
+    action: { type: 'startWorkflow', workflowType: 'meetingWorkflow', workflowId: `MTG-${queue}`, taskQueue: queue, args: [{ ...meetingSettings(sys.policy, C.county), county: undefined }] },
+    state: { paused: true },
+  });
+  const ids = await ensureMeetingSchedule(sys.client, queue, sys.policy, createLogger('silent'), sys.db);
+  expect(ids).toEqual(expect.arrayContaining([meetingScheduleId(queue, A.county), meetingScheduleId(queue, C.county)]));
+  await expect(sys.client.schedule.getHandle(legacyMeetingScheduleId(queue)).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  const d = await sys.client.schedule.getHandle(meetingScheduleId(queue, C.county)).describe();
+  expect(d.action.args).toEqual([expect.objectContaining({ county: C.county })]);
 });
