@@ -253,9 +253,9 @@ export function registerPetition(
 }
 
 /**
- * 访调对接: a petition transferred to people's mediation (三调对接, DOMAIN.md §1; 信访工作条例 2022 Art. 32-33: a
- * matter that another lawful route can resolve is guided into it, and a dispute may be settled by mediation with the
- * parties' consent). While the mediation holds the matter the petition is `in_mediation` (已转人民调解): it is being
+ * 访调对接: a petition transferred to people's mediation (三调对接, DOMAIN.md §1; 信访工作条例 2022 on 申诉求决类事项:
+ * a matter that another lawful route can resolve is guided into it (导入相应程序), and a dispute may be settled by
+ * mediation with the parties' consent). While the mediation holds the matter the petition is `in_mediation` (已转人民调解): it is being
  * dealt with, so the office's own deadlines neither run nor alert. The mediation's outcome decides:
  * - an agreement settles the matter: the petition closes as resolved by mediation (`resolved_by_mediation`);
  * - failure at county level, withdrawal or a party's refusal: the petition returns to the step it was at, and its
