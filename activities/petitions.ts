@@ -34,16 +34,21 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
       );
     },
 
-    async buildAgenda({ meetingId, heldOn, chair }): Promise<Agenda> {
+    async buildAgenda({ meetingId, heldOn, chair, county }): Promise<Agenda> {
       const existing = await db.query<{ agenda: Agenda }>('SELECT agenda FROM meetings WHERE id = $1', [meetingId]);
       if (existing.rows[0]) return existing.rows[0].agenda;
+      // A county's meeting follows the county's previous meeting and lists the county's open petitions only (the
+      // county is compared as a path segment, so no character of its name acts as a pattern).
       const prev = await db.query<{ id: string; held_on: Date }>(
-        'SELECT id, held_on FROM meetings WHERE held_on < $1 ORDER BY held_on DESC LIMIT 1',
-        [new Date(heldOn)],
+        'SELECT id, held_on FROM meetings WHERE held_on < $1 AND county IS NOT DISTINCT FROM $2 ORDER BY held_on DESC LIMIT 1',
+        [new Date(heldOn), county ?? null],
       );
       const since = prev.rows[0]?.held_on.getTime() ?? 0;
       const rows = await db.query<{ snapshot: import('../domain/petition').Petition; next_deadline: Date | null; overdue: boolean }>(
-        `SELECT snapshot, next_deadline, overdue FROM cases WHERE kind = 'petition' AND status <> 'closed' ORDER BY opened_at`,
+        `SELECT snapshot, next_deadline, overdue FROM cases
+          WHERE kind = 'petition' AND status <> 'closed' AND ($1::text IS NULL OR split_part(area, '/', 1) = $1)
+          ORDER BY opened_at`,
+        [county ?? null],
       );
       const items: AgendaItem[] = rows.rows.map(({ snapshot: p, next_deadline, overdue }) => ({
         id: p.id,
@@ -58,10 +63,10 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
         overdue: overdue || (!!next_deadline && next_deadline.getTime() <= heldOn),
         noProgressSinceLastMeeting: since > 0 && Date.parse(p.lastProgressAt) < since,
       }));
-      const agenda: Agenda = { meetingId, heldOn: toShanghaiIso(heldOn), previousMeeting: prev.rows[0]?.id ?? null, items };
+      const agenda: Agenda = { meetingId, county: county ?? null, heldOn: toShanghaiIso(heldOn), previousMeeting: prev.rows[0]?.id ?? null, items };
       await db.query(
-        `INSERT INTO meetings (id, held_on, chair, agenda) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
-        [meetingId, new Date(heldOn), chair, JSON.stringify(agenda)],
+        `INSERT INTO meetings (id, held_on, chair, agenda, county) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+        [meetingId, new Date(heldOn), chair, JSON.stringify(agenda), county ?? null],
       );
       return agenda;
     },

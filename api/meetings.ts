@@ -1,16 +1,16 @@
 import { Router } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { actorRef, type Actor, type Role } from '../domain/actors';
+import { areaSegments } from '../domain/areas';
 import type { Policy } from '../domain/policy';
-import { addDuration } from '../domain/calendar';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
-import { meetingScheduleId } from '../platform/schedules';
-import { meetingState, meetingWorkflow, recordMinutes, type MeetingSettings } from '../workflows/meeting';
-import { actorOf, requireRole } from './auth';
-import { conflict, fromTemporal, notFound } from './errors';
+import { meetingIdPrefix, meetingScheduleId, meetingSettings, ScheduleNotFoundError } from '../platform/schedules';
+import { meetingState, meetingWorkflow, recordMinutes } from '../workflows/meeting';
+import { actorOf, mayActIn, requireRole } from './auth';
+import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { parse } from './mediations';
-import { MinutesBody } from './petition-schemas';
-import { actorRef } from '../domain/actors';
+import { CallMeetingBody, MeetingQuery, MinutesBody } from './petition-schemas';
 
 export interface MeetingDeps {
   client: Client;
@@ -21,6 +21,7 @@ export interface MeetingDeps {
 
 interface MeetingRow {
   id: string;
+  county: string | null;
   held_on: Date;
   chair: string;
   attendees: string[];
@@ -32,26 +33,67 @@ interface MeetingRow {
 }
 
 const view = (m: MeetingRow) => ({
-  id: m.id, heldOn: toShanghaiIso(m.held_on), chair: m.chair, attendees: m.attendees, status: m.status,
+  id: m.id, county: m.county, heldOn: toShanghaiIso(m.held_on), chair: m.chair, attendees: m.attendees, status: m.status,
   agenda: m.agenda, directions: m.directions, flagged: m.flagged, recordedBy: m.recorded_by,
 });
 
-/** The weekly dispatch meeting: its schedule, agendas, minutes and records. */
+const READERS: Role[] = ['petition_officer', 'leader', 'supervisor', 'admin'];
+
+/**
+ * A meeting is its county's: members whose area contains the county (county-level members, the administrator) read
+ * and act on it. Meetings recorded before meetings were per county listed every county: the administrator's alone.
+ */
+function requireCounty(actor: Actor, county: string | null, what: string): void {
+  if (county === null ? actor.area !== '*' : !mayActIn(actor, county)) {
+    throw forbidden(`${what} of ${county ?? 'every county'} lies outside your area ${actor.area}`);
+  }
+}
+
+/** The county asked for, or the member's own. */
+function countyFor(actor: Actor, asked: string | undefined, what: string): string {
+  const county = asked ?? (actor.area === '*' ? undefined : areaSegments(actor.area)[0]);
+  if (!county) throw badRequest('county: name the county (the administrator has none of its own)');
+  requireCounty(actor, county, what);
+  return county;
+}
+
+/** The weekly dispatch meeting, one per county: its schedule, agendas, minutes and records. */
 export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): Router {
   const router = Router();
-  const READERS = ['petition_officer', 'leader', 'supervisor', 'admin'] as const;
+
+  const meeting = async (actor: Actor, id: string, what: string): Promise<MeetingRow> => {
+    const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE id = $1', [id]);
+    if (!r.rows[0]) throw notFound(`meeting ${id} does not exist (or its agenda is not built yet)`);
+    requireCounty(actor, r.rows[0].county, what);
+    return r.rows[0];
+  };
 
   router.get('/', async (req, res) => {
-    requireRole(actorOf(req), [...READERS], 'meeting records');
-    const r = await db.query<MeetingRow>('SELECT * FROM meetings ORDER BY held_on DESC LIMIT 100');
+    const actor = actorOf(req);
+    requireRole(actor, READERS, 'meeting records');
+    const q = parse(MeetingQuery, req.query, 'query');
+    const county = actor.area === '*' && !q.county ? null : countyFor(actor, q.county, 'the meetings');
+    const r = await db.query<MeetingRow>(
+      'SELECT * FROM meetings WHERE ($1::text IS NULL OR county = $1) ORDER BY held_on DESC LIMIT 100',
+      [county],
+    );
     res.json({ items: r.rows.map(view) });
   });
 
   router.get('/schedule', async (req, res) => {
-    requireRole(actorOf(req), [...READERS], 'the meeting schedule');
-    const d = await client.schedule.getHandle(meetingScheduleId(taskQueue)).describe();
+    const actor = actorOf(req);
+    requireRole(actor, READERS, 'the meeting schedule');
+    const county = countyFor(actor, parse(MeetingQuery, req.query, 'query').county, 'the meeting schedule');
+    let d;
+    try {
+      d = await client.schedule.getHandle(meetingScheduleId(taskQueue, county)).describe();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) throw notFound(`${county} has no meeting schedule yet: it is created with the county's first petition`);
+      throw err;
+    }
     res.json({
       scheduleId: d.scheduleId,
+      county,
       calendars: d.spec.calendars,
       timezone: d.spec.timezone,
       nextMeetings: d.info.nextActionTimes.slice(0, 3).map((t) => toShanghaiIso(t)),
@@ -59,39 +101,47 @@ export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): R
     });
   });
 
-  /** Holds a meeting now (outside the weekly schedule): builds and sends the agenda; returns the meeting id. */
+  /** Holds a county's meeting now (outside the weekly schedule): builds and sends the agenda; returns the meeting id. */
   router.post('/', async (req, res) => {
-    requireRole(actorOf(req), ['petition_officer', 'leader', 'admin'], 'calling a meeting');
-    const cfg = policy.petition!;
-    const settings: MeetingSettings = {
-      chair: cfg.meeting.value.chair,
-      leadingGroup: cfg.leadingGroup.value.map((g) => g.email),
-      minutesWithinMs: addDuration(0, cfg.meeting.value.minutesWithin, policy.calendar.value),
-    };
-    const id = `MTG-${taskQueue}-${toShanghaiIso(Date.now()).replace(/[^0-9]/g, '').slice(0, 14)}`;
-    const handle = await client.workflow.start(meetingWorkflow, { workflowId: id, taskQueue, args: [settings] });
-    res.status(202).location(`/api/v1/meetings/${id}`).json({ id: handle.workflowId });
+    const actor = actorOf(req);
+    requireRole(actor, ['petition_officer', 'leader', 'admin'], 'calling a meeting');
+    const county = countyFor(actor, parse(CallMeetingBody, req.body).county, 'calling a meeting');
+    const id = `${meetingIdPrefix(taskQueue, county)}-${toShanghaiIso(Date.now()).replace(/[^0-9]/g, '').slice(0, 14)}`;
+    try {
+      await client.workflow.start(meetingWorkflow, { workflowId: id, taskQueue, args: [meetingSettings(policy, county)] });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`${county} 的会议 ${id} 刚刚召开 (meeting ${id} was called this second)`);
+      throw err;
+    }
+    res.status(202).location(`/api/v1/meetings/${encodeURIComponent(id)}`).json({ id, county });
   });
 
   router.get('/:id', async (req, res) => {
-    requireRole(actorOf(req), [...READERS], 'meeting records');
-    const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE id = $1', [req.params.id]);
-    if (!r.rows[0]) throw notFound(`meeting ${req.params.id} does not exist (or its agenda is not built yet)`);
+    const actor = actorOf(req);
+    requireRole(actor, READERS, 'meeting records');
+    const row = await meeting(actor, req.params.id, 'the meeting');
     let live: unknown = null;
     try {
       live = await client.workflow.getHandle(req.params.id).query(meetingState);
     } catch {
       // a finished meeting whose history is gone answers from the record alone
     }
-    res.json({ ...view(r.rows[0]), live });
+    res.json({ ...view(row), live });
   });
 
   router.post('/:id/minutes', async (req, res) => {
     const actor = actorOf(req);
     requireRole(actor, ['petition_officer', 'leader'], 'recording minutes');
     const body = parse(MinutesBody, req.body);
-    const exists = await db.query('SELECT 1 FROM meetings WHERE id = $1', [req.params.id]);
-    if (!exists.rows[0]) throw notFound(`meeting ${req.params.id} does not exist`);
+    const row = await meeting(actor, req.params.id, 'recording the minutes');
+    // A county's meeting directs that county's petitions only.
+    const ids = body.directions.map((d) => d.petitionId);
+    const areas = await db.query<{ id: string; area: string }>(`SELECT id, area FROM cases WHERE kind = 'petition' AND id = ANY($1::text[])`, [ids]);
+    for (const p of areas.rows) {
+      if (row.county !== null && areaSegments(p.area)[0] !== row.county) {
+        throw forbidden(`${p.id} 不属于${row.county}，本次会议不能对其作出指示 (petition ${p.id} lies outside the meeting's county ${row.county})`);
+      }
+    }
     try {
       res.json(await client.workflow.getHandle(req.params.id).executeUpdate(recordMinutes, { args: [{ ...body, actor: actorRef(actor) }] }));
     } catch (err) {

@@ -108,9 +108,13 @@ export function buildOpenApi(version: string): object {
   }
   const mid = z.object({ id: z.string() });
   paths.push(
-    { method: 'get', path: '/api/v1/meetings', summary: 'Meeting records (date, chair, attendees, agenda, directions)', security, responses: { 200: { description: 'meetings' }, ...errors } },
-    { method: 'post', path: '/api/v1/meetings', summary: 'Hold a meeting now (the weekly one runs by schedule)', security, responses: { 202: { description: 'meeting started' }, ...errors } },
-    { method: 'get', path: '/api/v1/meetings/schedule', summary: 'The weekly schedule and its next runs', security, responses: { 200: { description: 'schedule' }, ...errors } },
+    { method: 'get', path: '/api/v1/meetings', summary: "A county's meeting records (date, chair, attendees, agenda, directions); default: your county", security, request: { query: P.MeetingQuery }, responses: { 200: { description: 'meetings' }, ...errors } },
+    {
+      method: 'post', path: '/api/v1/meetings', summary: "Hold a county's meeting now (the weekly one runs by schedule); default: your county", security,
+      request: { body: { content: { 'application/json': { schema: P.CallMeetingBody } } } },
+      responses: { 202: { description: 'meeting started' }, 409: json(S.ErrorSchema, 'a meeting of the county was called this second'), ...errors },
+    },
+    { method: 'get', path: '/api/v1/meetings/schedule', summary: "A county's weekly schedule and its next runs; default: your county", security, request: { query: P.MeetingQuery }, responses: { 200: { description: 'schedule' }, 404: json(S.ErrorSchema, 'the county has no petitions yet, so no schedule'), ...errors } },
     { method: 'get', path: '/api/v1/meetings/{id}', summary: 'A meeting: agenda, minutes, flags', security, request: { params: mid }, responses: { 200: { description: 'meeting' }, 404: json(S.ErrorSchema, 'no such meeting'), ...errors } },
     {
       method: 'post', path: '/api/v1/meetings/{id}/minutes', summary: 'Record the minutes: a direction per petition', security,

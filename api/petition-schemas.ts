@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AREA_SEGMENT } from '../domain/areas';
 import { Area } from './schemas';
 
 /** Request schemas of the petition and meeting API (they validate and generate the OpenAPI document). */
@@ -49,7 +50,7 @@ export const TransferBody = z
 
 export const PetitionListQuery = z
   .object({
-    status: z.enum(['registered', 'assigned', 'accepted', 'replied', 'under_review', 'reviewed', 'under_re_review', 'closed']).optional(),
+    status: z.enum(['registered', 'assigned', 'accepted', 'replied', 'under_review', 'reviewed', 'under_re_review', 'in_mediation', 'closed']).optional(),
     area: Area.optional(),
     overdue: z.enum(['true', 'false']).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -75,3 +76,8 @@ export const MinutesBody = z
   })
   .strict()
   .openapi('MeetingMinutes');
+
+/** A county: the first part of an area path; meetings are per county. */
+const County = z.string().regex(AREA_SEGMENT, 'must be a county, the first part of an area (肃宁县)').openapi({ example: '肃宁县' });
+export const MeetingQuery = z.object({ county: County.optional() }).strict();
+export const CallMeetingBody = z.object({ county: County.optional() }).strict().openapi('CallMeeting');

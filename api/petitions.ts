@@ -7,15 +7,24 @@ import {
 } from '@temporalio/client';
 import type { z } from 'zod';
 import { actorRef, type Actor, type Role } from '../domain/actors';
+import { areaSegments } from '../domain/areas';
 import { findCategory, type Policy } from '../domain/policy';
-import { checkPetitionAction, type Petition, type PetitionStaffAction } from '../domain/petition';
+import {
+  checkPetitionAction,
+  mediationIdForPetition,
+  mediationInputFor,
+  type Petition,
+  type PetitionStaffAction,
+} from '../domain/petition';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
+import { countyScheduleEnsurer } from '../platform/schedules';
 import { findUsersByIds } from '../platform/users';
 import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
+import { mediationOpened } from '../workflows/mediation';
 import * as S from './petition-schemas';
 import { findInRegister, listRegister, liveOrRegistered } from './register';
 
@@ -41,13 +50,26 @@ export function petitionRoutes(deps: PetitionDeps): Router {
   const router = Router();
 
   const registered = (id: string) => findInRegister<Petition>(db, 'petition', id);
+  /** Every county with petitions has its weekly dispatch meeting: the first petition of a county schedules it. */
+  const ensureMeeting = countyScheduleEnsurer(client, taskQueue, policy);
 
-  /** Staff see the petitions of their area; a leader also sees every petition it is responsible for. */
+  /**
+   * Petitions hold the petitioner's contact details and the reply: they are read by petition officers inside their
+   * area and by the leader responsible for them (包案领导), whatever its area; nobody else (README, API table).
+   */
+  function requireReader(actor: Actor, what: string): void {
+    requireRole(actor, STAFF, what);
+  }
   async function visible(actor: Actor, id: string): Promise<Petition> {
+    requireReader(actor, 'petitions');
     if (!PETITION_ID.test(id)) throw notFound(`petition ${id} does not exist`);
     const p = await registered(id);
     if (!p) throw notFound(`petition ${id} does not exist`);
-    if (!mayActIn(actor, p.area) && p.leader?.id !== actor.id) throw forbidden(`petition ${id} lies outside your area ${actor.area}`);
+    if (actor.role === 'leader') {
+      if (p.leader?.id !== actor.id) throw forbidden(`petition ${id}: a leader sees the petitions it is responsible for (包案)`);
+    } else if (!mayActIn(actor, p.area)) {
+      throw forbidden(`petition ${id} lies outside your area ${actor.area}`);
+    }
     return p;
   }
 
@@ -68,6 +90,7 @@ export function petitionRoutes(deps: PetitionDeps): Router {
           `(the same matter completed re-review in ${done.rows[0].id}; it is not accepted again)`,
       );
     }
+    await ensureMeeting(areaSegments(body.area)[0]);
     const key = req.header('idempotency-key');
     const petitionId = caseIdFor(actor, key, 'PET');
     const now = Date.now();
@@ -92,6 +115,7 @@ export function petitionRoutes(deps: PetitionDeps): Router {
 
   router.get('/', async (req, res) => {
     const actor = actorOf(req);
+    requireReader(actor, 'petitions');
     const q = parse(S.PetitionListQuery, req.query, 'query');
     const area = q.area ?? (actor.area === '*' ? '' : actor.area);
     if (area) requireArea(actor, area);
@@ -159,22 +183,18 @@ export function petitionRoutes(deps: PetitionDeps): Router {
         if (b.area.split('/').length !== 3) throw badRequest('area: the village where the dispute arose: county/township/village');
         requireArea(a, b.area);
         if (p.linkedMediation) throw conflict(`已转入调解 ${p.linkedMediation.id} (already transferred)`);
-        // The mediation case id follows from the petition, so a retried transfer finds the same case.
-        const caseId = caseIdFor(a, `transfer:${p.id}`);
-        await startMediationCase(deps, {
-          caseId,
-          category: b.category,
-          summary: b.summary ?? `${p.subject}：${p.content}`.slice(0, 4000),
-          area: b.area,
-          channel: 'petition',
-          referral: { source: '信访', reference: p.id },
-          parties: [
-            { name: p.petitioner.name, role: 'applicant', email: p.petitioner.email, phone: p.petitioner.phone },
-            ...b.respondents.map((r) => ({ ...r, role: 'respondent' as const })),
-          ],
-          reportedBy: actorRef(a),
-        });
-        return { type: 'transferToMediation', actor: actorRef(a), mediationId: caseId };
+        // One case per petition, whoever transfers it and however often the request is retried.
+        const mediationId = mediationIdForPetition(p.id);
+        const action: PetitionStaffAction = { type: 'transferToMediation', actor: actorRef(a), mediationId, referral: b };
+        if (p.transferHoldsClock) return action; // the petition workflow starts the case once it has taken the transfer
+        // A petition registered before that rule: check the transfer first, then start the case, then link it.
+        try {
+          checkPetitionAction(p, action, Date.now(), policy);
+        } catch (err) {
+          throw conflict((err as Error).message);
+        }
+        await startMediationCase(deps, mediationInputFor(p, b, a, Date.now(), policy));
+        return { type: 'transferToMediation', actor: actorRef(a), mediationId };
       },
     }),
   ];
@@ -197,7 +217,12 @@ export function petitionRoutes(deps: PetitionDeps): Router {
       if (p.finished) throw conflict(`信访事项已办结 (petition ${p.id} is closed)`);
       const action = await r.build(body, actor, p, req);
       try {
-        res.json(await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] }));
+        const after = await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] });
+        // The petition started its mediation case: answer once that case is in the register too.
+        if (action.type === 'transferToMediation' && after.transferHoldsClock) {
+          await client.workflow.getHandle(action.mediationId).executeUpdate(mediationOpened);
+        }
+        res.json(after);
       } catch (err) {
         const now = err instanceof WorkflowNotFoundError ? await registered(p.id) : undefined;
         if (now?.finished) throw closed(now, action);

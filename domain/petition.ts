@@ -2,6 +2,7 @@ import { addDuration, extendPeriod, shareOf } from './calendar';
 import { durationText, durationTextEn } from './duration-text';
 import { InvalidTransition } from './errors';
 import { actorRef, SYSTEM_ACTOR, type ActorRef } from './actors';
+import type { OpenMediationInput } from './mediation';
 import type { Recipients } from './ports';
 import type { Policy } from './policy';
 import { toShanghaiIso } from './time';
@@ -22,6 +23,7 @@ export type PetitionStatus =
   | 'under_review'
   | 'reviewed'
   | 'under_re_review'
+  | 'in_mediation'
   | 'closed';
 export type PetitionChannel = 'letter' | 'visit' | 'online';
 export type Direction = 'continue' | 'reassign' | 'escalate' | 'extend' | 'close_with_reply';
@@ -34,6 +36,7 @@ export const STATUS_NAMES: Record<PetitionStatus, string> = {
   under_review: '复查中',
   reviewed: '已复查',
   under_re_review: '复核中',
+  in_mediation: '已转人民调解',
   closed: '已办结',
 };
 export const DIRECTION_NAMES: Record<Direction, string> = {
@@ -122,7 +125,12 @@ export interface Petition {
   reply: { decision: string; opinion: string; at: string; documentId: string } | null;
   review: { requestedAt: string; reason: string; answer: string | null; answeredAt: string | null } | null;
   reReview: { requestedAt: string; reason: string; answer: string | null; answeredAt: string | null } | null;
-  linkedMediation: { id: string; outcome: string | null } | null;
+  linkedMediation: LinkedMediation | null;
+  /**
+   * A transfer to mediation holds the petition's clock (see MEDIATION_HOLD below). Set on petitions registered since
+   * the rule exists; petitions started before keep the old meaning (a link only) so that their histories replay.
+   */
+  transferHoldsClock?: boolean;
   lastDirection: { meetingId: string; direction: Direction; note: string; at: string } | null;
   /** When staff last moved the petition on (not counting reminders, alerts and meeting directions). */
   lastProgressAt: string;
@@ -134,6 +142,25 @@ export interface Petition {
   finished: boolean;
   timeline: PetitionEvent[];
   version: number;
+}
+
+/** The mediation case a petition was transferred to (访调对接), and what the petition was doing when it went. */
+export interface LinkedMediation {
+  id: string;
+  outcome: string | null;
+  /** The status the petition returns to if the mediation ends without an agreement. */
+  heldFrom?: PetitionStatus;
+  /** Time left on each deadline when the petition went to mediation; it resumes from there. */
+  remainingMs?: Partial<Record<DeadlineKey, number>>;
+}
+
+/** What the transferring officer says about the dispute; the rest of the mediation case comes from the petition. */
+export interface MediationReferral {
+  category: string;
+  /** The village where the dispute arose. */
+  area: string;
+  summary?: string;
+  respondents: { name: string; phone?: string; email?: string }[];
 }
 
 export type PetitionStaffAction =
@@ -149,7 +176,7 @@ export type PetitionStaffAction =
   | { type: 'startHearing'; actor: ActorRef }
   | { type: 'endHearing'; actor: ActorRef }
   | { type: 'answerReReview'; actor: ActorRef; opinion: string }
-  | { type: 'transferToMediation'; actor: ActorRef; mediationId: string };
+  | { type: 'transferToMediation'; actor: ActorRef; mediationId: string; referral?: MediationReferral };
 
 /** What arrives from elsewhere: the weekly meeting's direction, the linked mediation's outcome. */
 export type PetitionSignal =
@@ -186,7 +213,10 @@ const petitionerOf = (x: Petition): Recipients | null =>
 const handlersOf = (x: Petition): Recipients =>
   x.leader ? { kind: 'users', ids: [x.leader.id] } : { kind: 'staff', role: 'petition_officer', area: x.area };
 
-export function registerPetition(input: RegisterPetitionInput): { petition: Petition; notices: PetitionNotice[] } {
+export function registerPetition(
+  input: RegisterPetitionInput,
+  rules: { transferHoldsClock: boolean } = { transferHoldsClock: true },
+): { petition: Petition; notices: PetitionNotice[] } {
   const { policy } = input;
   const cfg = policy.petition!;
   const at = toShanghaiIso(input.registeredAt);
@@ -211,6 +241,7 @@ export function registerPetition(input: RegisterPetitionInput): { petition: Peti
     review: null,
     reReview: null,
     linkedMediation: null,
+    ...(rules.transferHoldsClock ? { transferHoldsClock: true } : {}),
     lastDirection: null,
     lastProgressAt: at,
     overdue: false,
@@ -222,6 +253,71 @@ export function registerPetition(input: RegisterPetitionInput): { petition: Peti
     version: 1,
   };
   return { petition: p, notices: [{ template: 'petition/registered', recipients: leadingGroup(policy) }] };
+}
+
+/**
+ * 访调对接: a petition transferred to people's mediation (三调对接, DOMAIN.md §1; 信访工作条例 2022 on 申诉求决类事项:
+ * a matter that another lawful route can resolve is guided into it (导入相应程序), and a dispute may be settled by
+ * mediation with the parties' consent). While the mediation holds the matter the petition is `in_mediation` (已转人民调解): it is being
+ * dealt with, so the office's own deadlines neither run nor alert. The mediation's outcome decides:
+ * - an agreement settles the matter: the petition closes as resolved by mediation (`resolved_by_mediation`);
+ * - failure at county level, withdrawal or a party's refusal: the petition returns to the step it was at, and its
+ *   deadlines resume with the time they had left (like the hearing pause in re-review: time spent on the other route
+ *   does not count, and the office gains no fresh period by sending a matter away).
+ * Only a petition not yet answered (registered, assigned, accepted) can be transferred, once.
+ */
+export const TRANSFERABLE: PetitionStatus[] = ['registered', 'assigned', 'accepted'];
+
+/** The mediation outcomes a petition hears of, in the words of its notices. */
+export const MEDIATION_OUTCOME_NAMES: Record<string, string> = {
+  agreement: '达成调解协议',
+  failed: '调解不成',
+  withdrawn: '当事人撤回调解申请',
+  refused: '当事人拒绝调解',
+  referred_to_court: '引导诉讼',
+};
+
+/**
+ * The mediation case of a petition: derived from the petition id alone (FNV-1a, 64 bits; pure so that the workflow
+ * can compute it), so every officer, every retry and the workflow agree on one case.
+ */
+export function mediationIdForPetition(petitionId: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const ch of `transfer-to-mediation:${petitionId}`) {
+    h ^= BigInt(ch.codePointAt(0)!);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return `MED-${h.toString(16).padStart(16, '0').slice(0, 12).toUpperCase()}`;
+}
+
+/** An outcome counts only when it comes from the case the petition is linked to. */
+export function isLinkedOutcome(p: Petition, mediationId: string): boolean {
+  return p.linkedMediation?.id === mediationId;
+}
+
+/** The mediation case a transfer opens: channel `petition`, the petitioner as applicant, referral = the petition. */
+export function mediationInputFor(
+  p: Petition,
+  referral: MediationReferral,
+  actor: ActorRef,
+  now: number,
+  policy: Policy,
+): OpenMediationInput {
+  return {
+    caseId: mediationIdForPetition(p.id),
+    category: referral.category,
+    summary: referral.summary ?? `${p.subject}：${p.content}`.slice(0, 4000),
+    area: referral.area,
+    channel: 'petition',
+    referral: { source: '信访', reference: p.id },
+    parties: [
+      { name: p.petitioner.name, role: 'applicant', email: p.petitioner.email, phone: p.petitioner.phone },
+      ...referral.respondents.map((r) => ({ ...r, role: 'respondent' as const })),
+    ],
+    reportedBy: actorRef(actor),
+    reportedAt: now,
+    policy,
+  };
 }
 
 function windowMessage(p: Petition, key: 'reviewRequestBy' | 'reReviewRequestBy', now: number): string | null {
@@ -249,7 +345,14 @@ export function extensionEnds(p: Petition, days: number, policy: Policy): { requ
 
 /** Throws PetitionRefused (the API answers 409) when the petition's state does not allow the action. */
 export function checkPetitionAction(p: Petition, a: PetitionAction, now: number, policy: Policy): void {
-  if (a.type === 'warn' || a.type === 'deadlinePassed' || a.type === 'mediationOutcome') return;
+  if (a.type === 'warn' || a.type === 'deadlinePassed') return;
+  if (a.type === 'mediationOutcome') {
+    // Since transfers hold the clock, only the linked case's outcome counts, and only while the mediation has it.
+    if (p.transferHoldsClock && (!isLinkedOutcome(p, a.mediationId) || p.status !== 'in_mediation')) {
+      refuse(`${a.mediationId} 不是本信访事项正在等待的调解案件 (not the mediation this petition waits on)`);
+    }
+    return;
+  }
   if (p.finished) {
     if (p.closedReason === 'review_window_passed' && a.type === 'requestReview') {
       refuse(`复查申请期限已届满，信访事项已办结 (the review window closed; petition ${p.id} is closed)`);
@@ -279,8 +382,15 @@ export function checkPetitionAction(p: Petition, a: PetitionAction, now: number,
       return;
     }
     case 'assignLeader':
+      return;
     case 'transferToMediation':
-      if (a.type === 'transferToMediation' && p.linkedMediation) refuse(`已转入调解 ${p.linkedMediation.id} (already transferred)`);
+      if (p.linkedMediation) refuse(`已转入调解 ${p.linkedMediation.id} (already transferred)`);
+      if (p.transferHoldsClock) {
+        need(...TRANSFERABLE);
+        if (a.mediationId !== mediationIdForPetition(p.id) || !a.referral) {
+          refuse(`调解案件编号应为 ${mediationIdForPetition(p.id)} (the mediation case of ${p.id} is ${mediationIdForPetition(p.id)})`);
+        }
+      }
       return;
     case 'extend': {
       need('accepted');
@@ -476,6 +586,16 @@ export function applyPetitionAction(
       details = { mediationId: a.mediationId };
       action = 'transferred_to_mediation';
       progress();
+      if (p.transferHoldsClock) {
+        // The mediation has the matter: every running deadline is held with the time it had left.
+        const remainingMs: Partial<Record<DeadlineKey, number>> = {};
+        for (const [k, v] of Object.entries(p.deadlines)) remainingMs[k as DeadlineKey] = Date.parse(v as string) - now;
+        next.linkedMediation = { id: a.mediationId, outcome: null, heldFrom: p.status, remainingMs };
+        next.status = 'in_mediation';
+        next.deadlines = {};
+        details = { mediationId: a.mediationId, heldFrom: p.status, remainingMs };
+        notices.push({ template: 'petition/transferred', recipients: handlersOf(p) });
+      }
       break;
     case 'weeklyReview':
       next.lastDirection = { meetingId: a.meetingId, direction: a.direction, note: a.note, at };
@@ -485,9 +605,27 @@ export function applyPetitionAction(
       else notices.push({ template: 'petition/direction', recipients: handlersOf(p) });
       break;
     case 'mediationOutcome':
-      next.linkedMediation = { id: a.mediationId, outcome: a.outcome };
+      next.linkedMediation = { ...p.linkedMediation!, id: a.mediationId, outcome: a.outcome };
       details = { mediationId: a.mediationId, outcome: a.outcome };
       action = 'mediation_outcome';
+      if (!p.transferHoldsClock) break;
+      if (a.outcome === 'agreement') {
+        // The agreement settles the matter: the petition ends as resolved by mediation.
+        close('resolved_by_mediation');
+        next.lastProgressAt = at;
+        action = 'resolved_by_mediation';
+      } else {
+        // No agreement: the petition goes back to where it was, its deadlines resuming with the time they had left.
+        const held = p.linkedMediation!;
+        next.status = held.heldFrom ?? 'registered';
+        next.deadlines = {};
+        for (const [k, ms] of Object.entries(held.remainingMs ?? {})) next.deadlines[k as DeadlineKey] = toShanghaiIso(now + (ms as number));
+        progress();
+        next.overdue = OFFICE_DEADLINES.some((k) => (held.remainingMs?.[k] ?? 1) <= 0);
+        action = 'returned_from_mediation';
+        details = { ...details, deadlines: next.deadlines };
+      }
+      notices.push({ template: 'petition/mediation-outcome', recipients: handlersOf(p) });
       break;
     case 'warn':
       next.warningsSent.push(`warn:${a.deadline}`);

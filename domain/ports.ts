@@ -66,6 +66,8 @@ export interface AgendaItem {
 
 export interface Agenda {
   meetingId: string;
+  /** The county whose open petitions it lists (absent on agendas built before meetings were per county). */
+  county?: string | null;
   heldOn: string;
   previousMeeting: string | null;
   items: AgendaItem[];
@@ -81,7 +83,7 @@ export interface PetitionActivities {
   recordPetition(input: RecordPetitionInput): Promise<void>;
   archiveDocument(input: ArchiveDocumentInput): Promise<void>;
   /** Builds the agenda from the register and records the meeting (idempotent per meeting id). */
-  buildAgenda(input: { meetingId: string; heldOn: number; chair: string }): Promise<Agenda>;
+  buildAgenda(input: { meetingId: string; heldOn: number; chair: string; county?: string }): Promise<Agenda>;
   recordMinutes(input: {
     meetingId: string;
     chair: string;

@@ -110,7 +110,7 @@ export async function runApi(o: {
 }): Promise<RunningApi> {
   const client = await connectClient(o.address, o.config);
   if (o.registerSearchAttributes) await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.logger);
-  await ensureMeetingSchedule(client, o.config.TEMPORAL_TASK_QUEUE, o.policy, o.logger);
+  await ensureMeetingSchedule(client, o.config.TEMPORAL_TASK_QUEUE, o.policy, o.logger, o.db);
   const app = createApp({ client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -39,7 +39,8 @@ const register = async (subject: string) =>
     body: { petitioner: { name: `信访人${subject}` }, subject, content: '内容', channel: 'letter', area: where.township },
   })).body.id as string;
 
-test('the weekly schedule exists after start-up, Mondays 09:00 Asia/Shanghai', async () => {
+test("a county's weekly schedule exists once it has a petition, Mondays 09:00 Asia/Shanghai", async () => {
+  await register('排期事项');
   const s = await sys.call('GET', '/api/v1/meetings/schedule', { token: officer.token });
   expect(s.status).toBe(200);
   expect(s.body.timezone).toBe('Asia/Shanghai');

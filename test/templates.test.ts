@@ -116,6 +116,19 @@ test('every petition and meeting notice renders with its fields filled', async (
   step({ type: 'answerReview', actor: officer, opinion: '维持' });
   step({ type: 'requestReReview', actor: officer, reason: '仍不服' });
   step({ type: 'answerReReview', actor: officer, opinion: '终结' });
+  // 访调对接: transferred (the clock held), then back without an agreement, and another settled by one.
+  const { mediationIdForPetition, MEDIATION_OUTCOME_NAMES } = await import('../domain/petition');
+  const referral = { category: 'neighbourhood', area: '肃宁县/梁家村镇/东村', respondents: [{ name: '吴某' }] };
+  for (const outcome of ['refused', 'agreement']) {
+    p = registerPetition({ ...reg.petition, petitionId: `PET-0000000000B${outcome.length}`, registeredBy: officer, registeredAt: t, policy: DEFAULT_POLICY }).petition;
+    const mediationId = mediationIdForPetition(p.id);
+    step({ type: 'transferToMediation', actor: officer, mediationId, referral });
+    t += 86400_000;
+    const r = applyPetitionAction(p, { type: 'mediationOutcome', actor: sys, mediationId, outcome }, t, DEFAULT_POLICY);
+    p = r.next;
+    const deadlineList = Object.entries(p.deadlines).map(([k, at]) => ({ name: DEADLINE_NAMES[k as keyof typeof DEADLINE_NAMES], at }));
+    for (const n of r.notices) check(n.template, { ...dataOf(p), outcomeName: MEDIATION_OUTCOME_NAMES[outcome], deadlineList });
+  }
   const item = { id: p.id, subject: p.subject, petitioner: '周某', area: p.area, status: 'accepted', statusName: '办理中', leader: null, nextDeadline: null, dueWithinWeek: true, overdue: true, noProgressSinceLastMeeting: true };
   const agenda = { meetingId: 'MTG-1', heldOn: '2026-11-30T09:00:00.000+08:00', previousMeeting: null, items: [item] };
   check('meeting/agenda', { agenda, heldOn: agenda.heldOn });

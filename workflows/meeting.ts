@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ActorRef } from '../domain/actors';
+import { periodEnd, type Duration, type WorkCalendar } from '../domain/calendar';
 import type { Agenda, MeetingDirection } from '../domain/ports';
 import { SA } from '../domain/search-attributes';
 import { toShanghaiIso } from '../domain/time';
@@ -21,10 +22,16 @@ import { acts } from './shared';
  * petition as a weekly review signal, and flags to the group every agenda item left without a direction or overdue.
  */
 export interface MeetingSettings {
+  /** The county whose meeting this is: its agenda, minutes and directions cover that county only. Absent in meetings
+   *  started before meetings were per county. */
+  county?: string;
   chair: { name: string; email: string };
   leadingGroup: string[];
-  /** How long after the meeting the minutes may come (ms). */
-  minutesWithinMs: number;
+  /** How long after the meeting the minutes may come, counted as the law counts periods with `calendar`. */
+  minutesWithin?: Duration;
+  calendar?: WorkCalendar;
+  /** The same as a fixed span, in meetings started before periods were counted by law. */
+  minutesWithinMs?: number;
 }
 
 export interface MinutesInput {
@@ -82,7 +89,7 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   );
 
   upsertSearchAttributes([{ key: SA.kind, value: 'meeting' }, { key: SA.status, value: 'preparing' }]);
-  const agenda = await acts.buildAgenda({ meetingId, heldOn, chair: settings.chair.name });
+  const agenda = await acts.buildAgenda({ meetingId, heldOn, chair: settings.chair.name, county: settings.county });
   record.agenda = agenda;
   await acts.notify({
     key: `${meetingId}:agenda`,
@@ -93,7 +100,10 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   record.status = 'agenda_sent';
   upsertSearchAttributes([{ key: SA.status, value: 'agenda_sent' }]);
 
-  const got = await condition(() => record.minutes !== null, settings.minutesWithinMs);
+  const minutesBy = settings.minutesWithin
+    ? periodEnd(heldOn, settings.minutesWithin, settings.calendar!).at - Date.now()
+    : settings.minutesWithinMs!;
+  const got = await condition(() => record.minutes !== null, Math.max(minutesBy, 1));
   closed = true;
   const directed = new Set<string>();
   for (const d of record.minutes?.directions ?? []) {

@@ -3,7 +3,10 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  ParentClosePolicy,
+  patched,
   setHandler,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ActorRef } from '../domain/actors';
@@ -12,6 +15,9 @@ import {
   checkPetitionAction,
   DEADLINE_NAMES,
   DIRECTION_NAMES,
+  isLinkedOutcome,
+  MEDIATION_OUTCOME_NAMES,
+  mediationInputFor,
   nextPetitionDeadline,
   nextPetitionSystemAction,
   registerPetition,
@@ -27,6 +33,7 @@ import {
 } from '../domain/petition';
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import { casePolicy, markProvisional, runClock } from './clock';
+import type { mediationWorkflow } from './mediation';
 import { acts, refuse } from './shared';
 
 /** Messages of the petition workflow. */
@@ -39,12 +46,25 @@ export const weeklyReview = defineSignal<[{ meetingId: string; direction: Direct
 /** The outcome of the mediation case this petition was transferred to (访调对接). */
 export const mediationOutcome = defineSignal<[{ mediationId: string; outcome: string }]>('mediationOutcome');
 
+/**
+ * Patch: a transfer to mediation holds the petition's clock, and the petition workflow itself starts the mediation
+ * case (id derived from the petition) once it has accepted the transfer. Decided once, when the petition starts:
+ * petitions started before keep the old meaning to the end, so their histories replay.
+ */
+export const TRANSFER_HOLDS_CLOCK = 'petition-transfer-holds-clock';
+/** Patch: a running petition from before ignores an outcome from a mediation case that is not its link. */
+export const IGNORES_UNLINKED_OUTCOME = 'petition-ignores-unlinked-outcome';
+
+/** Patch: no warning about a deadline that has already passed (a timer that fired late moves on to the deadline). */
+export const NO_STALE_WARNINGS = 'petition-no-stale-warnings';
 
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
 
 export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Petition> {
   const policy = casePolicy(input.policy);
-  const registered = registerPetition({ ...input, policy });
+  // Petitions started before it keep their command sequence: a warning whose timer fired late could still go out.
+  const noStaleWarnings = patched(NO_STALE_WARNINGS);
+  const registered = registerPetition({ ...input, policy }, { transferHoldsClock: patched(TRANSFER_HOLDS_CLOCK) });
   let p = markProvisional(registered.petition, policy.calendar.value);
   let recorded = false;
 
@@ -68,6 +88,8 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
       deadlineName: deadline ? DEADLINE_NAMES[deadline] : null,
       decisionName: p.reply ? REPLY_DECISIONS[p.reply.decision as keyof typeof REPLY_DECISIONS] : null,
       directionName: p.lastDirection ? DIRECTION_NAMES[p.lastDirection.direction] : null,
+      outcomeName: p.linkedMediation?.outcome ? (MEDIATION_OUTCOME_NAMES[p.linkedMediation.outcome] ?? p.linkedMediation.outcome) : null,
+      deadlineList: Object.entries(p.deadlines).map(([k, at]) => ({ name: DEADLINE_NAMES[k as keyof typeof DEADLINE_NAMES], at })),
     };
     if (event.action === 'replied') {
       await acts.archiveDocument({ id: p.reply!.documentId, caseId: p.id, kind: 'reply', template: 'petition/reply-document', data });
@@ -85,9 +107,29 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     }
     p = markProvisional(result.next, policy.calendar.value);
     publish();
+    if (action.type === 'transferToMediation' && p.transferHoldsClock) await startMediation(action, now);
     await acts.recordPetition({ snapshot: p, event: result.event });
     await send(result.notices, result.event);
     return p;
+  };
+  /**
+   * 访调对接: the mediation case starts here, after the petition has taken the transfer, under the id the petition
+   * determines. ABANDON: the case outlives the petition (its judicial confirmation and follow-up run on after the
+   * petition has closed as resolved by mediation).
+   */
+  const startMediation = async (a: Extract<PetitionStaffAction, { type: 'transferToMediation' }>, now: number) => {
+    const mediation = mediationInputFor(p, a.referral!, a.actor, now, policy);
+    try {
+      await startChild<typeof mediationWorkflow>('mediationWorkflow', {
+        workflowId: mediation.caseId,
+        args: [mediation],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      // The id is the petition's own: a case already under it is this petition's case.
+      if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+    }
   };
   /** Signals cannot be refused: one the petition no longer accepts (it has closed) is left out of the record. */
   const actQuietly = async (action: PetitionAction) => {
@@ -114,13 +156,18 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     },
   });
   setHandler(weeklyReview, (s) => actQuietly({ type: 'weeklyReview', ...s }));
-  setHandler(mediationOutcome, (s) => actQuietly({ type: 'mediationOutcome', actor: SYSTEM, ...s }));
+  setHandler(mediationOutcome, async (s) => {
+    // Only the case the petition is linked to speaks for it (a stray case must not overwrite the link).
+    if (!isLinkedOutcome(p, s.mediationId) && (p.transferHoldsClock || patched(IGNORES_UNLINKED_OUTCOME))) return;
+    await actQuietly({ type: 'mediationOutcome', actor: SYSTEM, ...s });
+  });
 
   publish();
   await acts.recordPetition({ snapshot: p, event: p.timeline[0] });
   recorded = true;
   await send(registered.notices, p.timeline[0]);
 
-  await runClock({ finished: () => p.finished, version: () => p.version, next: () => nextPetitionSystemAction(p, policy), act });
+  const next = () => nextPetitionSystemAction(p, policy, noStaleWarnings ? Date.now() : undefined);
+  await runClock({ finished: () => p.finished, version: () => p.version, next, act });
   return p;
 }
