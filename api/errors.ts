@@ -33,6 +33,7 @@ export function fromTemporal(err: unknown, caseId: string): unknown {
     const { type, message } = err.cause;
     if (type === 'InvalidTransition') return conflict(message);
     if (type === 'Forbidden') return forbidden(message);
+    if (type === 'Unrecordable') return new ApiError(422, 'unrecordable', message);
   }
   return err;
 }
