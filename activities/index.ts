@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import type { NotifyInput, ProcessActivities, Recipients, RecordTransitionInput } from '../domain/ports';
 import { nextDeadline } from '../domain/mediation';
+import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
+import { failPermanentDbErrorsAtOnce } from './failures';
 import { createPetitionActivities } from './petitions';
 import { recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
@@ -42,7 +44,7 @@ async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
     }
     case 'staff': {
       const q = await db.query<Person>(
-        `SELECT id, name, email FROM users WHERE role = $2 AND ($1 = area OR $1 LIKE area || '/%') ORDER BY id`,
+        `SELECT id, name, email FROM users WHERE role = $2 AND ${sqlAreaWithin('$1', 'area')} ORDER BY id`,
         [r.area, r.role],
       );
       return q.rows;
@@ -50,7 +52,7 @@ async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
     case 'supervisors': {
       const q = await db.query<Person>(
         `SELECT id, name, email FROM users
-          WHERE role = 'supervisor' AND ($1 = area OR $1 LIKE area || '/%') ORDER BY id`,
+          WHERE role = 'supervisor' AND ${sqlAreaWithin('$1', 'area')} ORDER BY id`,
         [r.area],
       );
       return q.rows;
@@ -58,10 +60,13 @@ async function resolveRecipients(db: Db, r: Recipients): Promise<Person[]> {
   }
 }
 
-/** Activities are built by this factory from their dependencies (one pool, one mailer, compiled templates). */
+/**
+ * Activities are built by this factory from their dependencies (one pool, one mailer, compiled templates). A database
+ * error no retry can cure (invalid data, a constraint) fails an activity at once instead of retrying it for ever.
+ */
 export function createActivities(deps: ActivityDeps): ProcessActivities {
   const { db, mailer, render, mailFrom } = deps;
-  return {
+  return failPermanentDbErrorsAtOnce<ProcessActivities>({
     ...createPetitionActivities({ db, render }),
     ...createVillageActivities({ db, render }),
     async recordMediation({ snapshot: c, event }: RecordTransitionInput): Promise<void> {
@@ -108,5 +113,5 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
       }
       return { sent, skipped };
     },
-  };
+  });
 }

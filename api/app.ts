@@ -5,14 +5,15 @@ import { calendarHealth } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { createUser } from '../platform/users';
+import { createUser, grantRefusal } from '../platform/users';
 import { actorOf, authenticate, requireRole } from './auth';
-import { badRequest, errorHandler, fromZod, notFoundHandler } from './errors';
+import { badRequest, errorHandler, forbidden, fromZod, notFoundHandler } from './errors';
 import { mediationRoutes } from './mediations';
 import { noticeRoutes } from './notices';
 import { villageRoutes } from './village-decisions';
 import { meetingRoutes } from './meetings';
 import { petitionRoutes } from './petitions';
+import { refuseUnstorableText, requireJsonBody } from './input-guard';
 import { buildOpenApi } from './openapi';
 import { CreateUserBody } from './schemas';
 
@@ -46,7 +47,11 @@ export function createApp(deps: ApiDeps): express.Express {
     });
     next();
   });
+  // The JSON API reads JSON bodies only (415 otherwise) and refuses text the register cannot store (400 naming the
+  // field); the public board's HTML form applies the same text check to its form body (api/notices.ts).
+  app.use('/api', requireJsonBody);
   app.use(express.json({ limit: '200kb' }));
+  app.use('/api', refuseUnstorableText);
 
   app.get('/healthz', async (_req, res) => {
     const timeout = <T>(p: Promise<T>) =>
@@ -81,6 +86,8 @@ export function createApp(deps: ApiDeps): express.Express {
     const parsed = CreateUserBody.safeParse(req.body ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'body');
     const body = parsed.data;
+    const refusal = grantRefusal(actor, body);
+    if (refusal) throw forbidden(refusal);
     if (body.role === 'mediator') {
       const kinds = { village: 3, township: 2, county: 1 } as const;
       if (!body.level) throw badRequest('level: a mediator needs a level: village, township or county');

@@ -33,6 +33,7 @@ export function fromTemporal(err: unknown, caseId: string): unknown {
     const { type, message } = err.cause;
     if (type === 'InvalidTransition') return conflict(message);
     if (type === 'Forbidden') return forbidden(message);
+    if (type === 'Unrecordable') return new ApiError(422, 'unrecordable', message);
   }
   return err;
 }
@@ -40,6 +41,11 @@ export function fromTemporal(err: unknown, caseId: string): unknown {
 export const notFoundHandler: RequestHandler = (req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`));
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  // A workflow's refusal that a route did not map itself (an opening the register refused, say) is still a refusal.
+  if (err instanceof WorkflowUpdateFailedError) {
+    const mapped = fromTemporal(err, '');
+    if (mapped instanceof ApiError) err = mapped;
+  }
   if (err instanceof ApiError) {
     res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
     return;

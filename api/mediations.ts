@@ -12,6 +12,7 @@ import { areaKind } from '../domain/areas';
 import type { ActingStaff, MediationCase, OpenMediationInput, StaffAction } from '../domain/mediation';
 import { findCategory, type Policy } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
+import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { findUsersByIds, toActor } from '../platform/users';
 import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
@@ -99,7 +100,7 @@ export async function startMediationCase(
     return { case: c, fresh: c.openedAt === toShanghaiIso(now) };
   } catch (err) {
     // Same id, but the case's workflow has already ended: answer with the case from the register.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, input.caseId);
     const existing = await findInRegister<MediationCase>(deps.db, 'mediation', input.caseId);
     if (!existing) throw err;
     return { case: existing, fresh: false };
@@ -167,7 +168,7 @@ export function mediationRoutes(deps: MediationDeps): Router {
     if (area) requireArea(actor, area);
     const r = await db.query<{ level: string; status: string; overdue: boolean; outcome: string | null; n: number }>(
       `SELECT level, status, overdue, snapshot->'outcome'->>'kind' AS outcome, count(*)::int AS n FROM cases
-        WHERE kind = 'mediation' AND ($1 = '' OR area = $1 OR area LIKE $1 || '/%')
+        WHERE kind = 'mediation' AND ($1 = '' OR ${sqlAreaWithin('area', '$1')})
         GROUP BY 1, 2, 3, 4`,
       [area],
     );

@@ -8,9 +8,11 @@ import type { Client } from '@temporalio/client';
 import { TEMPLATES_DIR } from '../activities/templates';
 import { toShanghaiDisplay, toShanghaiIso } from '../domain/time';
 import type { PublicNoticeView, VillagePublicAction } from '../domain/village';
+import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { villageAction } from '../workflows/village-decision';
 import { ApiError, conflict, fromTemporal, fromZod, notFound } from './errors';
+import { assertStorableText } from './input-guard';
 import * as S from './village-schemas';
 
 /**
@@ -82,10 +84,24 @@ export function noticeRoutes(deps: NoticeDeps): Router {
   const render = loadBoardTemplates();
   const router = Router();
 
+  /**
+   * An area the board knows: some village matter, or some staff member, is registered in it or below it. An area
+   * nobody has heard of is most likely a typing mistake, which an empty board would hide.
+   */
+  async function requireKnownArea(area: string) {
+    const r = await db.query<{ known: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM cases WHERE kind = 'village_decision' AND ${sqlAreaWithin('area', '$1')})
+           OR EXISTS (SELECT 1 FROM users WHERE ${sqlAreaWithin('area', '$1')}) AS known`,
+      [area],
+    );
+    if (!r.rows[0].known) throw notFound(`未找到地区“${area}” (no village matter or staff member is registered in area ${area})`);
+  }
+
   async function list(area: string | undefined, all: boolean) {
+    if (area) await requireKnownArea(area);
     const r = await db.query<NoticeRow>(
       `SELECT * FROM public_notices
-        WHERE ($1::text IS NULL OR area = $1 OR area LIKE $1 || '/%') AND ($2 OR ends_at > now())
+        WHERE ($1::text IS NULL OR ${sqlAreaWithin('area', '$1')}) AND ($2 OR ends_at > now())
         ORDER BY area, starts_at DESC LIMIT 500`,
       [area ?? null, all],
     );
@@ -123,6 +139,7 @@ export function noticeRoutes(deps: NoticeDeps): Router {
 
   /** Files the objection through the matter's workflow: the period is checked there, durably. */
   async function fileObjection(id: string, input: unknown) {
+    assertStorableText(input, 'body');
     const parsed = S.ObjectionBody.safeParse(input ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'body');
     const { row } = await one(id);
@@ -156,10 +173,17 @@ export function noticeRoutes(deps: NoticeDeps): Router {
 
   // ---- HTML
   router.get('/notices', async (req, res) => {
-    const q = S.NoticeListQuery.safeParse(req.query);
-    if (!q.success) return htmlError(res, fromZod(q.error, 'query'));
-    const items = await list(q.data.area, q.data.all === 'true');
-    page(res, 200, 'list', { townships: grouped(items), count: items.length, area: q.data.area ?? null, all: q.data.all === 'true' });
+    let q, items;
+    try {
+      assertStorableText(req.query, 'query');
+      const parsed = S.NoticeListQuery.safeParse(req.query);
+      if (!parsed.success) throw fromZod(parsed.error, 'query');
+      q = parsed.data;
+      items = await list(q.area, q.all === 'true');
+    } catch (err) {
+      return htmlError(res, err);
+    }
+    page(res, 200, 'list', { townships: grouped(items), count: items.length, area: q.area ?? null, all: q.all === 'true' });
   });
   router.get('/notices/:id', async (req, res) => {
     try {

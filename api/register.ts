@@ -1,5 +1,6 @@
 import type { Client, QueryDefinition } from '@temporalio/client';
 import type { Request } from 'express';
+import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 
 /** Reading the case register (the `cases` table) the same way for every process. */
@@ -30,7 +31,7 @@ export async function listRegister<T>(db: Db, kind: CaseKind, f: RegisterFilter,
     where.push(sql.replaceAll('?', `$${args.length}`));
   };
   if (f.leaderId) add(`snapshot->'leader'->>'id' = ?`, f.leaderId);
-  else if (f.area) add(`(area = ? OR area LIKE ? || '/%')`, f.area);
+  else if (f.area) add(sqlAreaWithin('area', '?'), f.area);
   if (f.status) add('status = ?', f.status);
   if (f.level) add('level = ?', f.level);
   if (f.category) add('category = ?', f.category);

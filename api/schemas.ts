@@ -9,6 +9,7 @@ extendZodWithOpenApi(z);
 export const Area = z
   .string()
   .refine(isValidArea, 'must be a path county/township/village of 1 to 3 parts, e.g. 肃宁县/梁家村镇/东村')
+  .refine((a) => a !== '*', '* (every area) belongs to the built-in administrator alone')
   .openapi({ example: '肃宁县/梁家村镇/东村' });
 
 const level = z.enum(['village', 'township', 'county']);
@@ -50,10 +51,21 @@ export const Party = z
   .strict()
   .openapi('Party');
 
+/**
+ * The shortest dispute summary a case may open with: two characters already say something in Chinese (鸡鸭进院,
+ * 占道); the rule only keeps out a blank or a single stray character. It is the API's rule, not a statutory number.
+ */
+export const MIN_SUMMARY_LENGTH = 2;
+
 export const CreateMediationBody = z
   .object({
     category: z.string().min(1).max(40).openapi({ example: 'neighbourhood' }),
-    summary: z.string().trim().min(5).max(4000),
+    summary: z
+      .string()
+      .trim()
+      .min(MIN_SUMMARY_LENGTH)
+      .max(4000)
+      .openapi({ description: `the dispute in a few words (at least ${MIN_SUMMARY_LENGTH} characters)`, example: '鸡鸭进院' }),
     parties: z.array(Party).min(1).max(50),
     area: Area,
     channel: z.enum(['grid', 'walk_in', 'hotline', 'police', 'court', 'petition']),

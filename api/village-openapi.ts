@@ -47,7 +47,7 @@ export function villagePaths(security: Record<string, string[]>[]): RouteConfig[
   paths.push(
     {
       method: 'get', path: '/api/v1/notices', summary: 'Public: the notices on the board (current, or all), by area; no token',
-      request: { query: V.NoticeListQuery }, responses: { 200: { description: 'notices with the votes of every stage, period, objections and answers' }, 400: errors[400] },
+      request: { query: V.NoticeListQuery }, responses: { 200: { description: 'notices with the votes of every stage, period, objections and answers' }, 400: errors[400], 404: json(ErrorSchema, 'no village matter or staff member in that area') },
     },
     { method: 'get', path: '/api/v1/notices/{id}', summary: 'Public: one notice', request: { params: nid }, responses: { 200: { description: 'the notice' }, 404: json(ErrorSchema, 'no such notice') } },
     {

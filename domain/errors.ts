@@ -9,3 +9,6 @@ export class InvalidTransition extends Error {
 export class NotPermitted extends Error {
   override name = 'NotPermitted';
 }
+
+/** The failure type of an activity whose data the register (PostgreSQL) refused for good: retrying cannot help. */
+export const REGISTER_REFUSED = 'RegisterRefused';

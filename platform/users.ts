@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Actor, Role } from '../domain/actors';
+import { ROLES, type Actor, type Role } from '../domain/actors';
+import { areaContains } from '../domain/areas';
+import { NotPermitted } from '../domain/errors';
 import type { MediationLevel } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from './db';
@@ -59,8 +61,32 @@ export interface NewUser {
   committee?: string;
 }
 
+/** The area of the built-in administrator: every area. No member created through the API may have it. */
+export const EVERY_AREA = '*';
+
+/** The roles each role may hand out: an administrator every role (its own included); nobody else creates members. */
+const GRANTABLE: Record<Role, readonly Role[]> = {
+  admin: ROLES, grid_worker: [], mediator: [], supervisor: [], petition_officer: [], leader: [], village_clerk: [],
+};
+
+/**
+ * Why `by` may not create (or change) a member with this role and area, or undefined when it may: a member grants
+ * only inside its own area, never a wider one, only roles it may hand out, and `*` belongs to the built-in
+ * administrator alone (an administrator of 献县 cannot make a global administrator, nor staff in 肃宁县).
+ */
+export function grantRefusal(by: Pick<Actor, 'role' | 'area'>, input: Pick<NewUser, 'role' | 'area'>): string | undefined {
+  if (input.area === EVERY_AREA) return `area: ${EVERY_AREA} belongs to the built-in administrator alone`;
+  if (!GRANTABLE[by.role].includes(input.role)) return `role: a ${by.role} may not create a ${input.role}`;
+  if (by.area !== EVERY_AREA && !areaContains(by.area, input.area)) {
+    return `area: ${input.area} lies outside your area ${by.area}; a member may be created only inside it`;
+  }
+  return undefined;
+}
+
 /** Creates a member and records who created it in the audit trail; returns the token once. */
 export async function createUser(db: Db, input: NewUser, by: Actor): Promise<{ user: UserView; token: string }> {
+  const refusal = grantRefusal(by, input);
+  if (refusal) throw new NotPermitted(refusal);
   const token = newToken();
   const id = `u_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   return withTransaction(db, async (q) => {

@@ -10,7 +10,18 @@ import { createMailer } from '../platform/mailer';
 import { calendarHealth } from '../domain/calendar';
 import { loadPolicy } from '../platform/policy';
 import { adminToken, prepareDatabase, prepareTemporal, runApi, runWorker } from '../platform/system';
+import { findTemporalCli } from '../platform/temporal-cli';
 import { ensureAdmin } from '../platform/users';
+import { byHandLines } from './by-hand';
+
+/** The CLI this start uses (or would use, against a remote cluster): the same lookup as ensureTemporalCli. */
+function temporalCli(): string | undefined {
+  try {
+    return findTemporalCli();
+  } catch {
+    return undefined;
+  }
+}
 
 async function main() {
   let config;
@@ -75,7 +86,12 @@ async function main() {
       `  Calendar       holidays of ${calendar.years.join(', ') || 'no year'}${calendar.message ? `\n  ⚠ WARNING      ${calendar.message}` : ''}`,
       `  Admin token    ${admin.token}${admin.file ? `  (kept in ${admin.file})` : '  (from PINGAN_ADMIN_TOKEN)'}`,
       '',
-      `  Try: curl -H "Authorization: Bearer ${admin.token}" ${api.url}/api/v1/users/me`,
+      '  By hand (README, "A first case by hand"), paste into a shell:',
+      ...byHandLines({
+        apiUrl: api.url, adminTokenFile: admin.file && path.resolve(admin.file), cli: temporalCli(), temporalAddress: temporal.address,
+        namespace: config.TEMPORAL_NAMESPACE, tls: config.TEMPORAL_TLS === 'true',
+      }).map((l) => `    ${l}`),
+      `  Try: curl -H "Authorization: Bearer $T" $API/users/me`,
       '  Stop with Ctrl-C; open cases continue where they were at the next npm start.',
       line,
       '',

@@ -74,6 +74,8 @@ test('npm start brings everything up, prints where to go, and a restart finds th
   expect(banner).toContain(`http://127.0.0.1:${ports.ui}`);
   expect(banner).toContain(token);
   expect(banner).toContain('embedded PGlite');
+  expect(banner).toContain(`T=$(cat ${path.join(dataDir, 'admin-token')}); API=http://127.0.0.1:${ports.api}/api/v1`);
+  expect(banner).toContain(`TEMPORAL='${process.env.TEMPORAL_CLI_PATH} --address 127.0.0.1:${ports.temporal} --namespace default'`);
   const health = (await call('GET', '/healthz', token)).body;
   expect(health).toMatchObject({ database: 'ok', temporal: 'ok' });
   expect(health.status).toBe(health.calendar.missing.length > 0 ? 'degraded' : 'ok');

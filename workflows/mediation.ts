@@ -1,5 +1,6 @@
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   defineQuery,
   defineUpdate,
@@ -30,7 +31,7 @@ import {
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import { casePolicy, markProvisional, runClock } from './clock';
 import { mediationOutcome } from './petition';
-import { acts, refuse } from './shared';
+import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
 /** Messages of the mediation workflow (module level, next to the workflow). */
 export const mediationState = defineQuery<MediationCase>('mediationState');
@@ -58,6 +59,7 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   const opened = openMediation({ ...input, policy });
   let c = markProvisional(opened.case, policy.calendar.value);
   let recorded = false;
+  let refusedAtOpening: ApplicationFailure | undefined;
 
   const publish = () => {
     const deadline = nextDeadline(c);
@@ -96,7 +98,13 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     const before = c;
     c = markProvisional(result.next, policy.calendar.value);
     publish();
-    await acts.recordMediation({ snapshot: c, event: result.event });
+    await recordOrUndo(
+      () => acts.recordMediation({ snapshot: c, event: result.event }),
+      () => {
+        c = before;
+        publish();
+      },
+    );
     if (v2) await send(result.notices, result.event);
     // 访调对接: a case transferred from a petition tells the petition its outcome.
     const petitionId = c.channel === 'petition' && c.referral?.reference.startsWith('PET-') ? c.referral.reference : null;
@@ -117,7 +125,8 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
 
   setHandler(mediationState, () => c);
   setHandler(mediationOpened, async () => {
-    await condition(() => recorded);
+    await condition(() => recorded || refusedAtOpening !== undefined);
+    if (refusedAtOpening) throw refusedAtOpening;
     return c;
   });
   setHandler(mediationAction, (action) => act(action), { validator: validate });
@@ -129,7 +138,15 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   });
 
   publish();
-  await acts.recordMediation({ snapshot: c, event: c.timeline[0] });
+  try {
+    await acts.recordMediation({ snapshot: c, event: c.timeline[0] });
+  } catch (err) {
+    // The register refused the case for good: the opening request is refused and the process ends, not wedged.
+    refusedAtOpening = unrecordable(err);
+    if (!refusedAtOpening) throw err;
+    await condition(allHandlersFinished);
+    throw refusedAtOpening;
+  }
   recorded = true;
   await send(opened.notices, c.timeline[0]);
 

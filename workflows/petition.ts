@@ -34,7 +34,7 @@ import {
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import { casePolicy, markProvisional, runClock } from './clock';
 import type { mediationWorkflow } from './mediation';
-import { acts, refuse } from './shared';
+import { acts, recordOrUndo, refuse } from './shared';
 
 /** Messages of the petition workflow. */
 export const petitionState = defineQuery<Petition>('petitionState');
@@ -105,10 +105,18 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     } catch (err) {
       refuse(err);
     }
+    const before = p;
     p = markProvisional(result.next, policy.calendar.value);
     publish();
     if (action.type === 'transferToMediation' && p.transferHoldsClock) await startMediation(action, now);
-    await acts.recordPetition({ snapshot: p, event: result.event });
+    // Data the register refuses for good (invalid text, a constraint) undoes this action only; the petition goes on.
+    await recordOrUndo(
+      () => acts.recordPetition({ snapshot: p, event: result.event }),
+      () => {
+        p = before;
+        publish();
+      },
+    );
     await send(result.notices, result.event);
     return p;
   };

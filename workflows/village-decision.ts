@@ -1,4 +1,6 @@
 import {
+  allHandlersFinished,
+  ApplicationFailure,
   condition,
   defineQuery,
   defineUpdate,
@@ -22,7 +24,7 @@ import {
   type VillageStaffAction,
 } from '../domain/village';
 import { casePolicy, markProvisional, runClock } from './clock';
-import { acts, refuse } from './shared';
+import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
 export const villageState = defineQuery<VillageMatter>('villageState');
@@ -44,6 +46,7 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
   }
   let m = markProvisional(opened.matter, policy.calendar.value);
   let recorded = false;
+  let refusedAtOpening: ApplicationFailure | undefined;
 
   const publish = () => {
     const deadline = nextVillageDeadline(m);
@@ -72,16 +75,24 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     } catch (err) {
       refuse(err);
     }
+    const before = m;
     m = markProvisional(result.next, policy.calendar.value);
     publish();
-    await acts.recordVillageMatter({ snapshot: m, event: result.event });
+    await recordOrUndo(
+      () => acts.recordVillageMatter({ snapshot: m, event: result.event }),
+      () => {
+        m = before;
+        publish();
+      },
+    );
     await send(result.notices, result.event);
     return m;
   };
 
   setHandler(villageState, () => m);
   setHandler(villageOpened, async () => {
-    await condition(() => recorded);
+    await condition(() => recorded || refusedAtOpening !== undefined);
+    if (refusedAtOpening) throw refusedAtOpening;
     return m;
   });
   setHandler(villageAction, (action) => act(action), {
@@ -95,7 +106,15 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
   });
 
   publish();
-  await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0] });
+  try {
+    await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0] });
+  } catch (err) {
+    // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
+    refusedAtOpening = unrecordable(err);
+    if (!refusedAtOpening) throw err;
+    await condition(allHandlersFinished);
+    throw refusedAtOpening;
+  }
   recorded = true;
   await send(opened.notices, m.timeline[0]);
 
