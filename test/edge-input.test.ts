@@ -16,7 +16,7 @@ const LONE = '\udc00';
 const API = '/api/v1/village-decisions';
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const meeting = (body: string, entitled: number, present: number, votesFor: number, minutesAgo: number) => ({
-  body, heldAt: ago(minutesAgo), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`,
+  body, heldAt: ago(minutesAgo), noticeGivenAt: ago(minutesAgo + 11 * 24 * 60), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`,
 });
 const report = (extra: Record<string, unknown> = {}) => ({
   category: 'neighbourhood', summary: '两户因排水沟堵塞发生争执', area: where.village, channel: 'grid',

@@ -14,7 +14,7 @@ import { DEFAULT_POLICY } from '../domain/policy';
 import { DAY_MS, HOUR_MS, toShanghaiIso } from '../domain/time';
 import { mediationState } from '../workflows/mediation';
 import { mediationOutcome, petitionAction, petitionState, petitionWorkflow } from '../workflows/petition';
-import { expectWithinASecond, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
+import { endOfDayAfter, everyDayWorked, expectWithinASecond, sleepUntilNine, startTimeSkipping, type TimeSkippingWorld } from './time-skipping';
 
 /**
  * 访调对接: a petition transferred to mediation waits on it. Its own deadlines are held (no warning, no overdue alert)
@@ -58,7 +58,8 @@ test('while the mediation has it, the petition is held: no deadline runs, no war
   p = r.next;
   expect(p).toMatchObject({ status: 'in_mediation', deadlines: {}, overdue: false, linkedMediation: { id: mediationIdForPetition(p.id), outcome: null, heldFrom: 'registered' } });
   expect(STATUS_NAMES[p.status]).toBe('已转人民调解');
-  expect(p.linkedMediation!.remainingMs).toEqual({ assignBy: 5 * DAY_MS });
+  // assignBy ended at 24:00 of Tuesday 17 November (the 15th day): 5 days 15 hours were left on the 12th at 09:00.
+  expect(p.linkedMediation!.remainingMs).toEqual({ assignBy: 5 * DAY_MS + 15 * HOUR_MS });
   expect(nextPetitionSystemAction(p, P)).toBeNull();
   expect(r.notices.map((n) => n.template)).toEqual(['petition/transferred']);
   // Nothing else moves it while it waits; a second transfer is refused.
@@ -71,10 +72,10 @@ test('no agreement: the petition returns to its step and its deadlines resume wi
   p = step(p, { type: 'assign', actor: officer, unit: { name: '县住建局', headName: '赵局长' } }, T0 + DAY_MS).next;
   p = step(p, { type: 'accept', actor: officer, notice: '受理' }, T0 + 2 * DAY_MS).next;
   const handleBy = Date.parse(p.deadlines.handleBy!);
-  p = step(p, transfer(p), T0 + 12 * DAY_MS).next; // 50 days of handling left
+  p = step(p, transfer(p), T0 + 12 * DAY_MS).next; // what was left of the handling limit is held
   const back = step(p, { type: 'mediationOutcome', actor: sys, mediationId: p.linkedMediation!.id, outcome: 'refused' }, T0 + 72 * DAY_MS);
   expect(back.next).toMatchObject({ status: 'accepted', overdue: false, finished: false, linkedMediation: { outcome: 'refused' } });
-  expect(back.next.deadlines.handleBy).toBe(toShanghaiIso(T0 + 72 * DAY_MS + 50 * DAY_MS));
+  expect(back.next.deadlines.handleBy).toBe(toShanghaiIso(T0 + 72 * DAY_MS + (handleBy - (T0 + 12 * DAY_MS))));
   expect(Date.parse(back.next.deadlines.handleBy!) - handleBy).toBe(60 * DAY_MS); // exactly the 60 days it waited
   expect(back.event.action).toBe('returned_from_mediation');
   expect(back.notices.map((n) => n.template)).toEqual(['petition/mediation-outcome']);
@@ -119,14 +120,14 @@ describe('the petition workflow at real lengths', () => {
 
   test('the workflow starts the case under the derived id; held 30 days without an alert; stray outcomes ignored; then it resumes', async () => {
     const { env, taskQueue } = world;
-    const t0 = await env.currentTimeMs();
+    const t0 = await sleepUntilNine(env);
     const petitionId = `PET-${randomBytes(6).toString('hex').toUpperCase()}`;
     const h = await env.client.workflow.start(petitionWorkflow, {
       taskQueue,
       workflowId: petitionId,
       args: [{
         petitionId, petitioner: { name: '周某' }, subject: '邻居占用通道', content: '…', channel: 'letter',
-        area: '肃宁县/计时镇', registeredBy: officer, registeredAt: t0, policy: P,
+        area: '肃宁县/计时镇', registeredBy: officer, registeredAt: t0, policy: everyDayWorked(),
       }],
     });
     await env.sleep(10 * DAY_MS);
@@ -158,12 +159,13 @@ describe('the petition workflow at real lengths', () => {
     expect(p.status).toBe('registered');
     const resumedAt = Date.parse(p.lastProgressAt);
     // What was left at the transfer (15 days from registration, less the 10 that had run), counted from the return.
-    expect(Date.parse(p.deadlines.assignBy!) - resumedAt).toBe(t0 + 15 * DAY_MS - transferredAt);
+    const assignBy = endOfDayAfter(t0, 15); // 24:00 of the 15th day, every day being worked in this policy
+    expect(Date.parse(p.deadlines.assignBy!) - resumedAt).toBe(assignBy - transferredAt);
     await env.sleep(6 * DAY_MS);
     p = await h.query(petitionState);
     const passed = p.timeline.find((e) => e.action === 'deadline_passed')!;
-    // 15 days of clock: 10 before the transfer and 5 after the mediation; the time in mediation did not count.
-    expectWithinASecond(Date.parse(passed.at) - t0 - (resumedAt - transferredAt), 15 * DAY_MS);
+    // The limit's own clock: 10 days before the transfer and the rest after the mediation; the time in mediation did not count.
+    expectWithinASecond(Date.parse(passed.at) - (resumedAt - transferredAt), assignBy);
     await h.terminate('test over');
     await env.client.workflow.getHandle(mediationId).terminate('test over');
   });

@@ -92,7 +92,7 @@ test('a village matter refuses the one objection it cannot record and goes on (a
   expect(created.status).toBe(201);
   const id: string = created.body.id;
   const meeting = (body: string, entitled: number, present: number, votesFor: number, minutesAgo: number) => ({
-    body, heldAt: ago(minutesAgo), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`,
+    body, heldAt: ago(minutesAgo), noticeGivenAt: ago(minutesAgo + 11 * 24 * 60), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`,
   });
   for (const m of [meeting('party_branch', 5, 4, 4, 60), meeting('two_committees', 7, 6, 6, 50), meeting('party_members', 30, 20, 11, 40), meeting('representatives', 30, 20, 11, 30)]) {
     expect((await sys.call('POST', `${API}/${id}/meetings`, { token: clerk.token, body: m })).status).toBe(200);
