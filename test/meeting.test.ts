@@ -131,5 +131,5 @@ test('an agenda of the right petitions, minutes that reach their workflows, and 
   expect(record.heldOn).toMatch(/\+08:00$/);
   const list = await sys.call('GET', '/api/v1/meetings', { token: officer.token });
   expect(list.body.items.map((m: any) => m.id)).toContain(fromSchedule);
-  await replayCase(sys, fromSchedule, 'meeting-v1');
+  await replayCase(sys, fromSchedule, 'meeting-v2');
 });

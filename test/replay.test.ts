@@ -56,5 +56,5 @@ test('a fresh case from intake to agreement replays', async () => {
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
   await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med.token, body: { performed: true, notes: '已还清' } });
   await sys.client.workflow.getHandle(id).result();
-  await replayCase(sys, id, 'mediation-v2-agreement-follow-up');
+  await replayCase(sys, id, 'mediation-v4-agreement-follow-up');
 });

@@ -162,7 +162,7 @@ test('a matter goes through all six steps through the API; an objection holds im
   expect(pub.body.text).toContain('涉及金额：350,000.00 元');
 
   // The workflow is deterministic: its history replays against the current code (RECORD_HISTORY=1 keeps a fixture).
-  await replayCase(sys, id, 'village-v1-six-steps-objection');
+  await replayCase(sys, id, 'village-v2-six-steps-objection');
 });
 
 test('a rejected proposal returns to the proposal step or ends, as the clerk chooses', async () => {
