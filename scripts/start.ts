@@ -10,6 +10,7 @@ import { createMailer } from '../platform/mailer';
 import { loadPolicy } from '../platform/policy';
 import { adminToken, prepareDatabase, prepareTemporal, runApi, runWorker } from '../platform/system';
 import { ensureAdmin } from '../platform/users';
+import { adminInvitation } from '../api/console/accounts';
 
 async function main() {
   let config;
@@ -56,6 +57,8 @@ async function main() {
     void shutdown('worker-failure');
   });
 
+  // The built-in administrator's first console sign-in: a one-time link, printed until it has set a password.
+  const invite = await adminInvitation(database.db);
   const line = '─'.repeat(72);
   console.log(
     [
@@ -69,6 +72,7 @@ async function main() {
       `  Database       ${database.describe}`,
       `  Mail           ${mailer.describe}`,
       `  Policy         ${config.POLICY_FILE ?? 'built-in default'} (version ${policy.version})`,
+      `  Console        ${api.url}/console  ${invite ? `first sign-in (once, 7 days): ${api.url}/console/invite/${invite.token}` : '(administrator: admin@pingan.local)'}`,
       `  Admin token    ${admin.token}${admin.file ? `  (kept in ${admin.file})` : '  (from PINGAN_ADMIN_TOKEN)'}`,
       '',
       `  Try: curl -H "Authorization: Bearer ${admin.token}" ${api.url}/api/v1/users/me`,
