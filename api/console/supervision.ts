@@ -60,7 +60,8 @@ export function supervisionPages(deps: ConsoleDeps, page: ReturnType<typeof page
     const townships = [...new Set(watched.map((w) => w.township))].sort().map((t) => {
       const here = watched.filter((w) => w.township === t);
       return {
-        name: t,
+        name: t.split('/').slice(1).join('') || t,
+        path: t,
         overdue: here.filter((w) => w.overdue).length,
         soon: here.filter((w) => !w.overdue).length,
         byLevel: MEDIATION_LEVELS.map((l) => ({
