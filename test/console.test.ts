@@ -44,7 +44,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await sys?.stop();
-  if (axeFindings.length > 0) fs.writeFileSync(path.join(SHOTS, 'axe-findings.json'), JSON.stringify(axeFindings, null, 2));
+  // What axe-core found on every page, of any impact (the tests fail on serious or critical ones).
+  fs.mkdirSync(SHOTS, { recursive: true });
+  fs.writeFileSync(path.join(SHOTS, 'axe-findings.json'), JSON.stringify(axeFindings, null, 2));
 });
 
 const casesOf = async (userId: string) =>

@@ -74,6 +74,10 @@ test('npm start brings everything up, prints where to go, and a restart finds th
   expect(banner).toContain(`http://127.0.0.1:${ports.ui}`);
   expect(banner).toContain(token);
   expect(banner).toContain('embedded PGlite');
+  // The first administrator's console sign-in: a one-time link that opens the set-a-password page.
+  const invite = /Console +(http:\/\/\S+\/console) +first sign-in \(once, 7 days\): (\S+)/.exec(banner);
+  expect(invite?.[1]).toBe(`http://127.0.0.1:${ports.api}/console`);
+  expect((await fetch(invite![2])).status).toBe(200);
   expect((await call('GET', '/healthz', token)).body).toMatchObject({ status: 'ok', database: 'ok', temporal: 'ok' });
   expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
 
