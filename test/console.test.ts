@@ -174,7 +174,10 @@ test('a grid worker reports from the phone with JavaScript off; refused input is
   await context.close();
 });
 
-test('a village mediator accepts from its work list, records an agreement and prints the 协议书', async () => {
+test.each([
+  ['desktop', DESKTOP],
+  ['phone', PHONE],
+] as const)('a village mediator accepts from its work list, records an agreement and prints the 协议书 (%s)', async (size, viewport) => {
   const created = await sys.call('POST', '/api/v1/mediations', {
     token: grid.token,
     body: { category: 'homestead', summary: '宅基地界址争议，东西两户各执一词', area: where.village, channel: 'grid',
@@ -182,17 +185,17 @@ test('a village mediator accepts from its work list, records an agreement and pr
   });
   expect(created.status).toBe(201);
   const id = created.body.id;
-  for (const viewport of [DESKTOP]) {
+  {
     const { context, page } = await signedIn(browser, mediator, viewport);
     const item = page.locator(`ol.tasks a[href="/console/mediations/${id}"]`);
     expect(await item.innerText()).toContain('待受理');
     expect(await item.innerText()).toMatch(/剩余(23小时|\d+分钟)/);
-    expect(await check(page, 'worklist-mediator-desktop')).toEqual([]);
+    expect(await check(page, `worklist-mediator-${size}`)).toEqual([]);
     await item.click();
     await page.waitForURL(`**/console/mediations/${id}`);
     // Exactly the actions the domain allows a village mediator on a case awaiting acceptance.
     expect(await page.locator('section.actions summary').allInnerTexts()).toEqual(['受理', '指派调解员', '申请上交上一级', '当事人撤回', '当事人拒绝调解']);
-    expect(await check(page, 'case-awaiting-desktop')).toEqual([]);
+    expect(await check(page, `case-awaiting-${size}`)).toEqual([]);
     await page.click('summary:text("受理")');
     await page.fill('#accept-note', '已电话联系双方');
     await Promise.all([page.waitForURL('**?done=accept'), page.click('form[action$="/accept"] button')]);
@@ -205,12 +208,12 @@ test('a village mediator accepts from its work list, records an agreement and pr
     await page.click('form[action$="/agreement"] button');
     expect(await page.locator('#performance-error').innerText()).toBe('请填写履行方式和期限。');
     expect(await page.inputValue('#terms')).toBe('以村委会2019年测量图为准，界桩由双方共同确认');
-    expect(await check(page, 'case-agreement-error-desktop')).toEqual([]);
+    expect(await check(page, `case-agreement-error-${size}`)).toEqual([]);
     await page.fill('#performance', '2026年12月10日前共同埋设界桩，费用各半');
     await Promise.all([page.waitForURL('**?done=agreement'), page.click('form[action$="/agreement"] button')]);
     expect(await page.locator('.badges').innerText()).toContain('达成协议');
     expect(await page.locator('section.actions summary').allInnerTexts()).toEqual(['司法确认', '回访']);
-    expect(await check(page, 'case-agreement-desktop')).toEqual([]);
+    expect(await check(page, `case-agreement-${size}`)).toEqual([]);
 
     await page.click('text=查看并打印人民调解协议书');
     await page.waitForURL(`**/console/mediations/${id}/agreement`);
@@ -219,11 +222,11 @@ test('a village mediator accepts from its work list, records an agreement and pr
       '当事人（签名、盖章或按指印）：孙一', '人民调解员（签名）：李调解', `${where.county}梁家村镇东村人民调解委员会（印章）`]) {
       expect(doc).toContain(s);
     }
-    expect(await check(page, 'agreement-document-desktop')).toEqual([]);
+    expect(await check(page, `agreement-document-${size}`)).toEqual([]);
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('nav.nav').isVisible()).toBe(false);
     expect(await page.locator('article.document').isVisible()).toBe(true);
-    fs.writeFileSync(path.join(SHOTS, 'agreement-document.pdf'), await page.pdf({ format: 'A4' }));
+    fs.writeFileSync(path.join(SHOTS, `agreement-document-${size}.pdf`), await page.pdf({ format: 'A4' }));
     await context.close();
   }
 });
@@ -303,6 +306,19 @@ test('security: other areas are 404, POST without CSRF is refused, sign-in is ra
   expect(h['referrer-policy']).toBe('same-origin');
   await own.context.close();
   await context.close();
+
+  // Idle expiry: a session unused for longer than the idle limit ends, and the member is sent to sign in again.
+  const idle = await signedIn(browser, supervisor, DESKTOP);
+  await sys.db.query(`UPDATE console_sessions SET last_seen_at = now() - interval '3 hours' WHERE user_id = $1`, [supervisor.id]);
+  await idle.page.goto(`${sys.url}/console/overview`);
+  expect(idle.page.url()).toContain('/console/sign-in?next=%2Fconsole%2Foverview');
+  // Absolute expiry: however busy, a session ends at its expiry.
+  const busy = await signedIn(browser, supervisor, DESKTOP);
+  await sys.db.query(`UPDATE console_sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [supervisor.id]);
+  await busy.page.goto(`${sys.url}/console`);
+  expect(busy.page.url()).toContain('/console/sign-in');
+  await idle.context.close();
+  await busy.context.close();
 
   // Sign-in: five wrong passwords for an email, then even the right one is refused for a while.
   const fresh = await browser.newContext({ viewport: PHONE });
