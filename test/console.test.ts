@@ -29,6 +29,7 @@ let grid: Member;
 let mediator: Member;
 let westMediator: Member;
 let supervisor: Member;
+let countyMediator: Member;
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
 beforeAll(async () => {
@@ -40,6 +41,7 @@ beforeAll(async () => {
   mediator = await createMember(sys, 'mediator', where.village, { level: 'village', name: '李调解' });
   westMediator = await createMember(sys, 'mediator', west, { level: 'village', name: '钱调解' });
   supervisor = await createMember(sys, 'supervisor', where.county, { name: '赵督导' });
+  countyMediator = await createMember(sys, 'mediator', where.county, { level: 'county', committee: 'traffic', name: '县交调委调解员' });
 });
 afterAll(async () => {
   await browser?.close();
@@ -264,6 +266,30 @@ test('a supervisor finds the overdue case on its overview, urges it, and sees th
   expect(timeline).toContain('须作情况说明');
   expect(await page.evaluate('window.__pwned')).toBeUndefined();
   expect(await check(page, 'case-urged-desktop')).toEqual([]);
+
+  // The supervisor's 待办 filtered to overdue work still lists it.
+  await page.goto(`${sys.url}/console?overdue=1`);
+  expect(await page.locator(`ol.tasks a[href="/console/mediations/${id}"]`).count()).toBe(1);
+
+  // The county committee's mediator owes an explanation: first on its 待办, then a refusal in the form, then done.
+  const county = await signedIn(browser, countyMediator, PHONE);
+  const task = county.page.locator(`ol.tasks a[href="/console/mediations/${id}"]`);
+  expect(await task.innerText()).toContain('督办待说明');
+  await task.click();
+  await county.page.waitForURL(`**/console/mediations/${id}`);
+  expect(await county.page.locator('section.actions summary').allInnerTexts()).toEqual(['受理', '情况说明（督办要求）', '指派调解员', '当事人撤回', '当事人拒绝调解']);
+  await county.page.fill('#explanation', '当事人外出务工，已约定下周调解');
+  await county.page.fill('#targetDate', '2020-01-01T10:00');
+  await county.page.click('form[action$="/explanation"] button');
+  expect(await county.page.locator('section.actions .error').innerText()).toBe('新的办结期限须为将来的日期');
+  expect(await county.page.inputValue('#explanation')).toBe('当事人外出务工，已约定下周调解');
+  expect(await check(county.page, 'case-explanation-refused-phone')).toEqual([]);
+  const target = new Date(Date.now() + 5 * 86400_000 + 8 * 3600_000).toISOString().slice(0, 16);
+  await county.page.fill('#targetDate', target);
+  await Promise.all([county.page.waitForURL('**?done=explanation'), county.page.click('form[action$="/explanation"] button')]);
+  expect(await county.page.locator('#timeline li').first().innerText()).toContain('情况说明');
+  expect(await county.page.locator('section.actions summary').allInnerTexts()).not.toContain('情况说明（督办要求）');
+  await county.context.close();
 
   await page.goto(`${sys.url}/console/mediations?overdue=1`);
   expect(await page.locator(`a[href="/console/mediations/${id}"]`).count()).toBe(1);
