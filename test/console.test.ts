@@ -225,6 +225,11 @@ test.each([
       expect(doc).toContain(s);
     }
     expect(await check(page, `agreement-document-${size}`)).toEqual([]);
+    // Kept with the case: issued once into the documents, the same text on every later view.
+    const kept = await sys.db.query(`SELECT id, kind, body FROM documents WHERE case_id = $1`, [id]);
+    expect(kept.rows.map((r) => r.kind)).toEqual(['mediation_agreement']);
+    await page.reload();
+    expect(await page.locator('article.document').innerText()).toBe(doc);
     await page.emulateMedia({ media: 'print' });
     expect(await page.locator('nav.nav').isVisible()).toBe(false);
     expect(await page.locator('article.document').isVisible()).toBe(true);

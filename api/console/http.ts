@@ -130,7 +130,8 @@ function navFor(actor: Actor): NavItem[] {
 }
 
 export function pageRenderer(render: Render) {
-  return function page(req: Request, res: Response, name: string, data: Record<string, unknown>, status = 200): void {
+  return Object.assign(page, { render });
+  function page(req: Request, res: Response, name: string, data: Record<string, unknown>, status = 200): void {
     const actor = req.consoleSession?.actor;
     const path = req.path === '/' ? '/console' : `/console${req.path}`;
     const nav = actor ? navFor(actor).map((n) => ({ ...n, current: n.href === path })) : [];
@@ -145,7 +146,7 @@ export function pageRenderer(render: Render) {
           csrf: csrfFor(req, res),
         }),
       );
-  };
+  }
 }
 
 /** Errors become pages: 403 on a case of another area is answered as 404, so the page does not tell it exists. */

@@ -359,26 +359,38 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
     }
   });
 
-  // ---- 人民调解协议书 (人民调解法 Art. 29), printable
+  // ---- 人民调解协议书 (人民调解法 Art. 29), printable. Issued once and kept with the case (documents): later views
+  // show the document as issued, whatever changes in the template afterwards.
   router.get('/mediations/:id/agreement', async (req, res) => {
     const actor = member(req);
     const registered = await visibleCase(db, actor, req.params.id);
     const c = await liveOrRegistered(deps.client, registered, mediationState, req);
     if (c.outcome?.kind !== 'agreement') throw new ApiError(404, 'not_found', 'no agreement');
     const o = c.outcome;
-    const mediators = c.assignees.length > 0 ? c.assignees : [o.by];
-    const committee =
-      c.level === 'county' ? c.committeeName ?? '县人民调解委员会' : `${areaSegments(c.responsibleArea).join('')}人民调解委员会`;
-    page(req, res, 'agreement', {
-      title: `人民调解协议书 ${c.id}`,
-      c: caseView(c, Date.now()),
-      a: o.agreement,
-      at: o.at,
-      mediators,
-      committee,
-      formName: o.agreement.form === 'written' ? '书面协议' : '口头协议（记录在案）',
-      number: `${areaSegments(c.area)[0]}调字〔${o.at.slice(0, 4)}〕${c.id.slice(4)}号`,
-    });
+    const seq = [...c.timeline].reverse().find((e) => e.action === 'agreement_recorded')?.seq ?? 0;
+    const docId = `${c.id}-agreement-${seq}`;
+    let doc = (await db.query<{ body: string }>('SELECT body FROM documents WHERE id = $1', [docId])).rows[0]?.body;
+    if (!doc) {
+      const mediators = c.assignees.length > 0 ? c.assignees : [o.by];
+      const committee =
+        c.level === 'county' ? c.committeeName ?? '县人民调解委员会' : `${areaSegments(c.responsibleArea).join('')}人民调解委员会`;
+      doc = page.render('agreement-document', {
+        c: caseView(c, Date.now()),
+        a: o.agreement,
+        at: o.at,
+        mediators,
+        committee,
+        formName: o.agreement.form === 'written' ? '书面协议' : '口头协议（记录在案）',
+        number: `${areaSegments(c.area)[0]}调字〔${o.at.slice(0, 4)}〕${c.id.slice(4)}号`,
+      });
+      await db.query(
+        `INSERT INTO documents (id, case_id, kind, title, body) VALUES ($1, $2, 'mediation_agreement', '人民调解协议书', $3) ON CONFLICT (id) DO NOTHING`,
+        [docId, c.id, doc],
+      );
+      doc = (await db.query<{ body: string }>('SELECT body FROM documents WHERE id = $1', [docId])).rows[0].body;
+    }
+    // The document was rendered by the escaping template above; it is inserted as HTML.
+    page(req, res, 'agreement', { title: `人民调解协议书 ${c.id}`, id: c.id, document: doc });
   });
 
   return router;
