@@ -38,7 +38,15 @@ export const User = z
   })
   .openapi('User');
 
-export const CreatedUser = z.object({ user: User, token: z.string().openapi({ description: 'shown once' }) }).openapi('CreatedUser');
+export const CreatedUser = z
+  .object({
+    user: User,
+    token: z.string().openapi({ description: 'shown once' }),
+    invitation: z
+      .object({ url: z.string(), expiresAt: z.string() })
+      .openapi({ description: 'the one-time console link with which the member sets its password (shown once, expiring)' }),
+  })
+  .openapi('CreatedUser');
 
 export const Party = z
   .object({

@@ -225,6 +225,16 @@ test.each([
       expect(doc).toContain(s);
     }
     expect(await check(page, `agreement-document-${size}`)).toEqual([]);
+    // The unit's case list finds the case by a party's name.
+    if (size === 'desktop') {
+      await page.goto(`${sys.url}/console/mediations?text=${encodeURIComponent('孙二')}`);
+      expect(await page.locator('h1').innerText()).toBe('本单位案件');
+      expect(await page.locator(`table.list a[href="/console/mediations/${id}"]`).count()).toBe(1);
+      await page.goto(`${sys.url}/console/mediations?text=${encodeURIComponent('100%_无此人')}&status=closed`);
+      expect(await page.locator('table.list').count()).toBe(0);
+      expect(await check(page, `case-list-mediator-${size}`)).toEqual([]);
+      await page.goto(`${sys.url}/console/mediations/${id}/agreement`);
+    }
     // Kept with the case: issued once into the documents, the same text on every later view.
     const kept = await sys.db.query(`SELECT id, kind, body FROM documents WHERE case_id = $1`, [id]);
     expect(kept.rows.map((r) => r.kind)).toEqual(['mediation_agreement']);
