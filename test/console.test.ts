@@ -67,6 +67,9 @@ test('the first administrator signs in with the start link; an invited member se
   const leaving = await createMember(sys, 'village_clerk', where.village, { name: '离任文书' });
   await a.page.click('nav >> text=成员管理');
   await a.page.waitForURL('**/console/members');
+  await a.page.fill('#f-text', leaving.email);
+  await Promise.all([a.page.waitForURL('**/console/members?text=*'), a.page.click('form.filters button')]);
+  expect(await a.page.locator('table.list tbody tr').count()).toBe(1);
   expect(await check(a.page, 'members-desktop')).toEqual([]);
   const row = a.page.locator('tr', { hasText: leaving.email });
   expect(await row.innerText()).toContain('待设置密码');
@@ -76,8 +79,9 @@ test('the first administrator signs in with the start link; an invited member se
   expect(await check(a.page, 'invitation-desktop')).toEqual([]);
   expect((await fetch(leaving.invitation)).status).toBe(404); // the earlier link stopped working
   expect((await fetch(link)).status).toBe(200);
-  await a.page.goto(`${sys.url}/console/members`);
+  await a.page.goto(`${sys.url}/console/members?text=${encodeURIComponent(leaving.email)}`);
   await Promise.all([a.page.waitForURL('**/console/members?done=deactivated'), a.page.locator('tr', { hasText: leaving.email }).locator('button', { hasText: '停用' }).click()]);
+  await a.page.goto(`${sys.url}/console/members?text=${encodeURIComponent(leaving.email)}`);
   expect(await a.page.locator('tr', { hasText: leaving.email }).innerText()).toContain('已停用');
   expect((await sys.call('GET', '/api/v1/users/me', { token: leaving.token })).status).toBe(401);
   expect((await fetch(link)).status).toBe(404);

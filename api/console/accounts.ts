@@ -176,12 +176,29 @@ export async function endAllSessions(db: Db, userId: string): Promise<number> {
 
 // ---- members (administrator)
 
-export async function listMembers(db: Db, area: string): Promise<(UserView & { active: boolean; hasPassword: boolean })[]> {
+export type MemberRow = UserView & { active: boolean; hasPassword: boolean };
+
+/** Members inside an area ('*': all), filtered by text (name, email, area) and role, a page at a time. */
+export async function listMembers(
+  db: Db,
+  area: string,
+  f: { text?: string; role?: string; limit?: number; offset?: number; id?: string } = {},
+): Promise<{ items: MemberRow[]; total: number }> {
+  const where = [`($1 = '*' OR area = $1 OR area LIKE $1 || '/%')`];
+  const args: unknown[] = [area];
+  const add = (sql: string, v: unknown) => {
+    args.push(v);
+    where.push(sql.replaceAll('?', `$${args.length}`));
+  };
+  if (f.id) add('id = ?', f.id);
+  if (f.role) add('role = ?', f.role);
+  if (f.text) add(`(name ILIKE '%' || ? || '%' OR email ILIKE '%' || ? || '%' OR area ILIKE '%' || ? || '%')`, f.text.replace(/[\\%_]/g, (m) => `\\${m}`));
+  const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE ${where.join(' AND ')}`, args)).rows[0].n;
   const r = await db.query<UserRow>(
-    `SELECT * FROM users WHERE ($1 = '*' OR area = $1 OR area LIKE $1 || '/%') ORDER BY area, role, name LIMIT 500`,
-    [area],
+    `SELECT * FROM users WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ${Math.min(f.limit ?? 50, 200)} OFFSET ${f.offset ?? 0}`,
+    args,
   );
-  return r.rows.map((row) => ({ ...toView(row), active: !row.deactivated_at, hasPassword: !!row.password_hash }));
+  return { items: r.rows.map((row) => ({ ...toView(row), active: !row.deactivated_at, hasPassword: !!row.password_hash })), total };
 }
 
 /** Deactivates a member: its sessions end and its bearer token and password stop working. */

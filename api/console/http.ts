@@ -141,7 +141,7 @@ export function pageRenderer(render: Render) {
       .send(
         render(name, {
           ...data,
-          me: actor ? { ...actor, roleName: ROLE_NAMES[actor.role] } : null,
+          me: actor ? { ...actor, roleName: ROLE_NAMES[actor.role], areaName: actor.area === '*' ? '全部辖区' : actor.area } : null,
           nav,
           csrf: csrfFor(req, res),
         }),

@@ -21,23 +21,42 @@ export function memberPages(deps: ConsoleDeps, page: ReturnType<typeof pageRende
   };
   const target = async (req: Request) => {
     const actor = admin(req);
-    const all = await listMembers(db, actor.area);
-    const m = all.find((u) => u.id === req.params.id);
+    const m = (await listMembers(db, actor.area, { id: String(req.params.id) })).items[0];
     if (!m || (actor.area !== '*' && !areaContains(actor.area, m.area))) throw new ApiError(404, 'not_found', 'no such member');
     return { actor, m };
   };
   const DONE: Record<string, string> = { deactivated: '已停用该成员：其登录会话、密码和接口令牌均已失效。' };
 
+  const PAGE = 50;
   router.get('/members', async (req, res) => {
     const actor = admin(req);
-    const items = (await listMembers(db, actor.area)).map((u) => ({
-      ...u,
-      roleName: ROLE_NAMES[u.role],
-      levelName: u.level ? LEVEL_NAMES[u.level] : '',
-      state: !u.active ? '已停用' : u.hasPassword ? '已启用' : '待设置密码',
-      self: u.id === actor.id,
-    }));
-    page(req, res, 'members', { title: '成员管理', items, done: typeof req.query.done === 'string' ? DONE[req.query.done] : undefined });
+    const q = req.query as Record<string, string>;
+    const f = {
+      text: typeof q.text === 'string' ? q.text.trim().slice(0, 100) : '',
+      role: typeof q.role === 'string' && q.role in ROLE_NAMES ? q.role : '',
+    };
+    const pageNo = Math.max(1, Math.min(1000, Number.parseInt(q.page ?? '1', 10) || 1));
+    const { items, total } = await listMembers(db, actor.area, { ...f, limit: PAGE, offset: (pageNo - 1) * PAGE });
+    const pages = Math.max(1, Math.ceil(total / PAGE));
+    const link = (p: number) => `/console/members?${new URLSearchParams({ ...f, page: String(p) }).toString()}`;
+    page(req, res, 'members', {
+      title: '成员管理',
+      items: items.map((u) => ({
+        ...u,
+        roleName: ROLE_NAMES[u.role],
+        levelName: u.level ? LEVEL_NAMES[u.level] : '',
+        state: !u.active ? '已停用' : u.hasPassword ? '已启用' : '待设置密码',
+        self: u.id === actor.id,
+      })),
+      f,
+      roles: Object.entries(ROLE_NAMES).map(([code, name]) => ({ code, name, selected: code === f.role })),
+      total,
+      pageNo,
+      pages,
+      prev: pageNo > 1 ? link(pageNo - 1) : null,
+      next: pageNo < pages ? link(pageNo + 1) : null,
+      done: typeof q.done === 'string' ? DONE[q.done] : undefined,
+    });
   });
   router.post('/members/:id/invitation', async (req, res) => {
     const { actor, m } = await target(req);
