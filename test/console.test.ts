@@ -30,6 +30,9 @@ let mediator: Member;
 let westMediator: Member;
 let supervisor: Member;
 let countyMediator: Member;
+/** A 1 × 1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+let photoOfOtherArea = '';
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
 beforeAll(async () => {
@@ -130,12 +133,18 @@ test('a grid worker reports from the phone with JavaScript off; refused input is
   expect(await page.inputValue('#area')).toBe(where.village);
   await check(page, 'report-phone', false);
   // Refused: errors next to the fields, what was typed stays.
+  // A file that is not an image is refused next to the photo field.
+  await page.setInputFiles('#photos', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') });
+  await page.click('form[action="/console/report"] button');
+  expect(await page.locator('#photos-error').innerText()).toBe('只能上传JPEG、PNG或WebP格式的照片。');
+  await page.setInputFiles('#photos', { name: '现场.png', mimeType: 'image/png', buffer: PNG });
   await page.fill('#party1_name', '张三');
   await page.fill('#party1_phone', 'abc');
   await page.click('form[action="/console/report"] button');
   expect(await page.locator('#category-error').innerText()).toBe('请选择纠纷类别。');
   expect(await page.locator('#summary-error').innerText()).toBe('请填写纠纷概况，至少5个字。');
   expect(await page.inputValue('#party1_name')).toBe('张三');
+  expect(await page.locator('#photos-kept').innerText()).toBe('已保留 1 张照片，无需重新选择。');
   await check(page, 'report-errors-phone', false);
   expect(await casesOf(grid.id)).toEqual([]);
 
@@ -148,6 +157,15 @@ test('a grid worker reports from the phone with JavaScript off; refused input is
   expect(await page.locator('[role=status]').innerText()).toBe('已上报，案件已登记。');
   expect(await page.locator('.card .text').first().innerText()).toBe(`两户因排水沟堵塞发生争执 ${XSS}`);
   await check(page, 'case-reported-phone', false);
+  // The photo kept from the refused form is with the case, shown to those who may see the case, to others 404.
+  const img = page.locator('ul.photos img');
+  expect(await img.count()).toBe(1);
+  const photoUrl = `${sys.url}${await img.getAttribute('src')}`;
+  const photo = await context.request.get(photoUrl);
+  expect(photo.status()).toBe(200);
+  expect(photo.headers()['content-type']).toBe('image/png');
+  expect(Buffer.from(await photo.body()).equals(PNG)).toBe(true);
+  photoOfOtherArea = photoUrl;
   // The grid worker has no action on the case.
   expect(await page.locator('section.actions').count()).toBe(0);
 
@@ -335,6 +353,7 @@ test('security: other areas are 404, POST without CSRF is refused, sign-in is ra
   expect(other?.status()).toBe(404);
   expect(await page.locator('h1').innerText()).toBe('未找到');
   expect(await check(page, 'not-found-desktop')).toEqual([]);
+  expect((await context.request.get(photoOfOtherArea)).status()).toBe(404);
   // Its own mediator, without the CSRF token: refused, nothing changes.
   const own = await signedIn(browser, mediator, DESKTOP);
   const noCsrf = await own.context.request.post(`${sys.url}/console/mediations/${id}/accept`, { form: { note: 'x' }, maxRedirects: 0 });
@@ -343,6 +362,14 @@ test('security: other areas are 404, POST without CSRF is refused, sign-in is ra
   const wrongCsrf = await own.context.request.post(`${sys.url}/console/mediations/${id}/accept`, { form: { _csrf: 'x'.repeat(43) }, maxRedirects: 0 });
   expect(wrongCsrf.status()).toBe(403);
   expect((await sys.call('GET', `/api/v1/mediations/${id}`, { token: mediator.token })).body.status).toBe('awaiting_acceptance');
+  // The report form with photos (multipart) checks its token as well.
+  const before = (await casesOf(mediator.id)).length;
+  const multipart = await own.context.request.post(`${sys.url}/console/report`, {
+    multipart: { category: 'debt', summary: '借款纠纷无令牌提交', area: where.village, channel: 'walk_in', party1_name: '甲', party1_role: 'applicant', key: 'k1' },
+    maxRedirects: 0,
+  });
+  expect(multipart.status()).toBe(403);
+  expect((await casesOf(mediator.id)).length).toBe(before);
   // Security headers on every console page.
   const res = await own.page.goto(`${sys.url}/console`);
   const h = res!.headers();

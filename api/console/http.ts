@@ -6,6 +6,7 @@ import type { Db } from '../../platform/db';
 import { ApiError } from '../errors';
 import { CONSOLE_LIMITS, findSession, randomToken, sameToken, type ConsoleSession } from './accounts';
 import { chinese, ROLE_NAMES } from './format';
+import { isMultipart } from './photos';
 import type { Render } from './render';
 
 /** Plumbing shared by every console page: headers, cookies, the session, CSRF, rendering and error pages. */
@@ -106,13 +107,22 @@ export function csrfFor(req: Request, res: Response): string {
 /** Every POST carries `_csrf`: equal to the session's token, or before sign-in to the double-submit cookie. */
 export const checkCsrf: RequestHandler = (req, _res, next) => {
   if (req.method !== 'POST') return next();
-  const sent = typeof req.body?._csrf === 'string' ? req.body._csrf : '';
-  const expected = req.consoleSession?.csrf ?? cookies(req)[PRE_CSRF_COOKIE] ?? '';
-  if (!sent || !expected || !sameToken(sent, expected)) {
-    return next(new ApiError(403, 'csrf', '表单已失效，请返回重新打开页面后再提交 (missing or wrong CSRF token)'));
+  // The report form with photos is multipart: its route parses the body and calls requireCsrf itself.
+  if (req.path === '/report' && isMultipart(req)) return next();
+  try {
+    requireCsrf(req, req.body?._csrf);
+    next();
+  } catch (err) {
+    next(err);
   }
-  next();
 };
+
+export function requireCsrf(req: Request, sent: unknown): void {
+  const expected = req.consoleSession?.csrf ?? cookies(req)[PRE_CSRF_COOKIE] ?? '';
+  if (typeof sent !== 'string' || !sent || !expected || !sameToken(sent, expected)) {
+    throw new ApiError(403, 'csrf', '表单已失效，请返回重新打开页面后再提交 (missing or wrong CSRF token)');
+  }
+}
 
 interface NavItem {
   href: string;

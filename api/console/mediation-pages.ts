@@ -20,7 +20,8 @@ import {
   timeLeft,
   TIMELINE_NAMES,
 } from './format';
-import { member, type ConsoleDeps, type pageRenderer } from './http';
+import { member, requireCsrf, type ConsoleDeps, type pageRenderer } from './http';
+import { attachPending, checkPhotos, countPhotos, findPhoto, isMultipart, listPhotos, parseMultipart, pendingKey, PHOTO_LIMITS, savePhotos } from './photos';
 
 type Page = ReturnType<typeof pageRenderer>;
 type Values = Record<string, string | string[]>;
@@ -190,7 +191,7 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
   const channels = Object.entries(CHANNEL_NAMES).map(([code, name]) => ({ code, name }));
 
   // ---- report (grid worker; a mediator registers a walk-in the same way)
-  const reportPage = (req: Request, res: Response, actor: Actor, values: Values, errors: Errors, status = 200) => {
+  const reportPage = (req: Request, res: Response, actor: Actor, values: Values, errors: Errors, status = 200, keptPhotos = 0) => {
     const rows = Array.from({ length: PARTY_ROWS }, (_, i) => ({
       n: i + 1,
       name: values[`party${i + 1}_name`] ?? '',
@@ -208,6 +209,8 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
       roles: Object.entries(PARTY_ROLE_NAMES).map(([code, name]) => ({ code, name })),
       errors,
       hasErrors: Object.keys(errors).length > 0,
+      keptPhotos,
+      photoLimits: { count: PHOTO_LIMITS.count, mb: PHOTO_LIMITS.bytes / 1024 / 1024 },
       key: values.key || randomBytes(12).toString('hex'),
     }, status);
   };
@@ -218,16 +221,43 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
   });
   router.post('/report', async (req, res) => {
     const actor = member(req);
-    const values = req.body as Values;
+    let values = req.body as Values;
+    let files: { name: string; data: Buffer }[] = [];
+    if (isMultipart(req)) {
+      const parsed = await parseMultipart(req);
+      requireCsrf(req, parsed.fields._csrf);
+      values = parsed.fields;
+      files = parsed.files.filter((f) => f.name === 'photos');
+    }
+    const key = str(values.key) || randomBytes(12).toString('hex');
+    values = { ...values, key };
+    const pending = pendingKey(actor.id, key);
+    const kept = await countPhotos(db, pending);
+    const photoError = checkPhotos(files, kept);
+    if (photoError) return reportPage(req, res, actor, values, { photos: photoError }, 400, kept);
     try {
-      const { case: c } = await reportDispute(deps, actor, str(values.key) || undefined, reportBody(values));
+      const { case: c } = await reportDispute(deps, actor, key, reportBody(values));
+      await savePhotos(db, c.id, files, actor.id);
+      await attachPending(db, pending, c.id);
       res.redirect(303, `/console/mediations/${c.id}?done=reported`);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
+      // The photos wait for the corrected form, so nothing is lost.
+      await savePhotos(db, pending, files, actor.id);
       const errors = fieldErrors(err);
       if (err.status === 403) errors.area = '只能上报本辖区内的纠纷。';
-      reportPage(req, res, actor, values, errors, err.status === 403 ? 400 : err.status);
+      reportPage(req, res, actor, values, errors, err.status === 403 ? 400 : err.status, await countPhotos(db, pending));
     }
+  });
+
+  router.get('/mediations/:id/photos/:photo', async (req, res) => {
+    const actor = member(req);
+    const c = await visibleCase(db, actor, req.params.id);
+    const photo = await findPhoto(db, c.id, req.params.photo);
+    if (!photo) throw new ApiError(404, 'not_found', 'no such photo');
+    res.setHeader('Cache-Control', 'private, max-age=3600');
+    res.setHeader('Content-Disposition', 'inline');
+    res.type(photo.content_type).send(photo.bytes);
   });
 
   // ---- my reports (grid worker)
@@ -322,9 +352,11 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
       colleagues = r.rows.map((u) => ({ ...u, assigned: c.assignees.some((a) => a.id === u.id) }));
     }
     const anyAction = can.length > 0;
+    const photos = (await listPhotos(db, c.id)).map((p, i) => ({ url: `/console/mediations/${c.id}/photos/${p.id}`, n: i + 1 }));
     page(req, res, 'case', {
       title: `案件 ${c.id}`,
       c: caseView(c, now),
+      photos,
       allowed,
       anyAction,
       judicial: allowed.judicialApplied || allowed.judicialConfirmed || allowed.judicialRefused,

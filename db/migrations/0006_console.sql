@@ -33,3 +33,17 @@ CREATE TABLE sign_in_failures (
 );
 CREATE INDEX sign_in_failures_email ON sign_in_failures (email, at);
 CREATE INDEX sign_in_failures_ip ON sign_in_failures (ip, at);
+
+-- Photos taken with the phone's camera and sent with a grid worker's report, kept with the case. While a report is
+-- refused they wait under 'pending:<member>:<form key>' so the resubmitted form keeps them.
+CREATE TABLE case_photos (
+  id            text PRIMARY KEY,
+  case_id       text NOT NULL,
+  content_type  text NOT NULL,
+  bytes         bytea NOT NULL,
+  sha256        text NOT NULL,
+  uploaded_by   text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (case_id, sha256)
+);
+CREATE INDEX case_photos_case ON case_photos (case_id);
