@@ -166,6 +166,8 @@ test('a grid worker reports from the phone with JavaScript off; refused input is
   expect(photo.headers()['content-type']).toBe('image/png');
   expect(Buffer.from(await photo.body()).equals(PNG)).toBe(true);
   photoOfOtherArea = photoUrl;
+  const audited = await sys.db.query(`SELECT actor_id FROM audit_events WHERE case_id = $1 AND action = 'photo_added'`, [id]);
+  expect(audited.rows).toEqual([{ actor_id: grid.id }]);
   // The grid worker has no action on the case.
   expect(await page.locator('section.actions').count()).toBe(0);
 

@@ -237,13 +237,13 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
     if (photoError) return reportPage(req, res, actor, values, { photos: photoError }, 400, kept);
     try {
       const { case: c } = await reportDispute(deps, actor, key, reportBody(values));
-      await savePhotos(db, c.id, files, actor.id);
-      await attachPending(db, pending, c.id);
+      await savePhotos(db, c.id, files, actor);
+      await attachPending(db, pending, c.id, actor);
       res.redirect(303, `/console/mediations/${c.id}?done=reported`);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       // The photos wait for the corrected form, so nothing is lost.
-      await savePhotos(db, pending, files, actor.id);
+      await savePhotos(db, pending, files, actor);
       const errors = fieldErrors(err);
       if (err.status === 403) errors.area = '只能上报本辖区内的纠纷。';
       reportPage(req, res, actor, values, errors, err.status === 403 ? 400 : err.status, await countPhotos(db, pending));

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Request } from 'express';
+import type { Actor } from '../../domain/actors';
 import type { Db } from '../../platform/db';
 import { ApiError } from '../errors';
 
@@ -55,15 +56,25 @@ export function checkPhotos(files: { data: Buffer }[], already: number): string 
   return null;
 }
 
-export async function savePhotos(db: Db, caseId: string, files: { data: Buffer }[], by: string): Promise<void> {
+export async function savePhotos(db: Db, caseId: string, files: { data: Buffer }[], by: Actor): Promise<void> {
   for (const f of files) {
     const sha = createHash('sha256').update(f.data).digest('hex');
-    await db.query(
+    const r = await db.query<{ id: string }>(
       `INSERT INTO case_photos (id, case_id, content_type, bytes, sha256, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (case_id, sha256) DO NOTHING`,
-      [`PH-${randomBytes(8).toString('hex')}`, caseId, imageType(f.data), f.data, sha, by],
+       ON CONFLICT (case_id, sha256) DO NOTHING RETURNING id`,
+      [`PH-${randomBytes(8).toString('hex')}`, caseId, imageType(f.data), f.data, sha, by.id],
     );
+    if (r.rows[0] && !caseId.startsWith('pending:')) await auditPhoto(db, caseId, r.rows[0].id, by);
   }
+}
+
+/** Every photo that lands on a case is in the audit trail (who, when, which photo). */
+async function auditPhoto(db: Db, caseId: string, photoId: string, by: Actor): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_events (id, case_id, subject, at, actor_id, actor_name, actor_role, action, details)
+     VALUES ($1, $2, 'mediation', now(), $3, $4, $5, 'photo_added', $6) ON CONFLICT (id) DO NOTHING`,
+    [`${caseId}:photo:${photoId}`, caseId, by.id, by.name, by.role, JSON.stringify({ photoId })],
+  );
 }
 
 export const pendingKey = (userId: string, key: string) => `pending:${userId}:${key}`;
@@ -73,12 +84,13 @@ export async function countPhotos(db: Db, caseId: string): Promise<number> {
 }
 
 /** The photos waiting under a refused form move to the case (a second submit finds them moved already). */
-export async function attachPending(db: Db, from: string, caseId: string): Promise<void> {
-  await db.query(
+export async function attachPending(db: Db, from: string, caseId: string, by: Actor): Promise<void> {
+  const moved = await db.query<{ id: string }>(
     `UPDATE case_photos p SET case_id = $2 WHERE case_id = $1
-       AND NOT EXISTS (SELECT 1 FROM case_photos q WHERE q.case_id = $2 AND q.sha256 = p.sha256)`,
+       AND NOT EXISTS (SELECT 1 FROM case_photos q WHERE q.case_id = $2 AND q.sha256 = p.sha256) RETURNING id`,
     [from, caseId],
   );
+  for (const row of moved.rows) await auditPhoto(db, caseId, row.id, by);
   await db.query('DELETE FROM case_photos WHERE case_id = $1', [from]);
 }
 
