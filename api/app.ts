@@ -6,6 +6,7 @@ import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { createUser, grantRefusal } from '../platform/users';
+import { consoleRoutes, createInvitation, invitationLink } from './console';
 import { actorOf, authenticate, requireRole } from './auth';
 import { badRequest, errorHandler, forbidden, fromZod, notFoundHandler } from './errors';
 import { mediationRoutes } from './mediations';
@@ -100,13 +101,17 @@ export function createApp(deps: ApiDeps): express.Express {
     } else if (body.level || body.committee) {
       throw badRequest('level: only mediators have a level and committee');
     }
-    res.status(201).json(await createUser(db, body, actor));
+    const created = await createUser(db, body, actor);
+    // The console's one-time invitation link (shown once, expiring) beside the API token.
+    const invitation = await createInvitation(db, created.user.id, actor.id);
+    res.status(201).json({ ...created, invitation: invitationLink(req, invitation) });
   });
   api.use('/mediations', mediationRoutes(deps));
   api.use('/village-decisions', villageRoutes(deps));
   api.use('/petitions', petitionRoutes(deps));
   api.use('/meetings', meetingRoutes(deps));
   app.use('/api/v1', api);
+  app.use('/console', consoleRoutes(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -42,7 +42,7 @@ export function caseIdFor(actor: Actor, key: string | undefined, prefix = 'MED')
   return `${prefix}-${seed.slice(0, 12).toUpperCase()}`;
 }
 
-const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
+export const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
 
 /** Staff actions: the route, who may call it, the body schema, and the workflow action it becomes. */
 interface ActionRoute<T extends z.ZodType> {
@@ -107,35 +107,65 @@ export async function startMediationCase(
   }
 }
 
+/** The case as its area rules allow this member to see it (404 unknown, 403 outside the member's area). */
+export async function visibleCase(db: Db, actor: Actor, id: string): Promise<MediationCase> {
+  if (!CASE_ID.test(id)) throw notFound(`case ${id} does not exist`);
+  const c = await findInRegister<MediationCase>(db, 'mediation', id);
+  if (!c) throw notFound(`case ${id} does not exist`);
+  if (!mayActIn(actor, c.area)) throw forbidden(`case ${id} lies outside your area ${actor.area}`);
+  return c;
+}
+
+/**
+ * A dispute reported by a grid worker or mediator (the API's POST /mediations and the console's report form): the
+ * same checks, and the same case id for a retried Idempotency-Key.
+ */
+export async function reportDispute(
+  deps: MediationDeps,
+  actor: Actor,
+  key: string | undefined,
+  input: unknown,
+): Promise<{ case: MediationCase; fresh: boolean }> {
+  requireRole(actor, ['grid_worker', 'mediator'], 'reporting a dispute');
+  if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
+  const body = parse(S.CreateMediationBody, input);
+  if (!findCategory(deps.policy, body.category)) {
+    throw badRequest(`category: unknown category ${body.category}; one of ${deps.policy.mediation.categories.map((c) => c.code).join(', ')}`);
+  }
+  if (areaKind(body.area) !== 'village') throw badRequest('area: a dispute is reported in a village: county/township/village');
+  requireArea(actor, body.area);
+  return startMediationCase(deps, { caseId: caseIdFor(actor, key), ...body, reportedBy: actorRef(actor) });
+}
+
+/**
+ * One staff action on a case (the API's POST /mediations/:id/<path> and the console's forms): role, body, area, then
+ * the workflow's update, whose validator runs the domain check (checkMediationAction).
+ */
+export async function performMediationAction(deps: MediationDeps, actor: Actor, id: string, path: string, input: unknown): Promise<MediationCase> {
+  const r = ACTION_ROUTES.find((x) => x.path === path);
+  if (!r) throw notFound(`no action ${path}`);
+  requireRole(actor, r.roles, `${r.path}`);
+  const body = parse(r.schema, input);
+  const c = await visibleCase(deps.db, actor, id);
+  const finishedMsg = `案件已办结 (case ${c.id} is finished)`;
+  if (c.finished) throw conflict(finishedMsg);
+  const action = await r.build(body, staff(actor), deps);
+  try {
+    return await deps.client.workflow.getHandle(c.id).executeUpdate(mediationAction, { args: [action] });
+  } catch (err) {
+    // The workflow may have finished between the read and the update.
+    if (err instanceof WorkflowNotFoundError && (await findInRegister<MediationCase>(deps.db, 'mediation', c.id))?.finished) throw conflict(finishedMsg);
+    throw fromTemporal(err, c.id);
+  }
+}
+
 export function mediationRoutes(deps: MediationDeps): Router {
   const { client, db, policy } = deps;
   const router = Router();
 
-  const registered = (id: string) => findInRegister<MediationCase>(db, 'mediation', id);
-
-  /** The case as its area rules allow this member to see it (404 unknown, 403 outside the member's area). */
-  async function visibleCase(actor: Actor, id: string): Promise<MediationCase> {
-    if (!CASE_ID.test(id)) throw notFound(`case ${id} does not exist`);
-    const c = await registered(id);
-    if (!c) throw notFound(`case ${id} does not exist`);
-    if (!mayActIn(actor, c.area)) throw forbidden(`case ${id} lies outside your area ${actor.area}`);
-    return c;
-  }
-
   router.post('/', async (req, res) => {
-    const actor = actorOf(req);
-    requireRole(actor, ['grid_worker', 'mediator'], 'reporting a dispute');
-    const key = req.header('idempotency-key');
-    if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
-    const body = parse(S.CreateMediationBody, req.body);
-    if (!findCategory(policy, body.category)) {
-      throw badRequest(`category: unknown category ${body.category}; one of ${policy.mediation.categories.map((c) => c.code).join(', ')}`);
-    }
-    if (areaKind(body.area) !== 'village') throw badRequest('area: a dispute is reported in a village: county/township/village');
-    requireArea(actor, body.area);
-    const caseId = caseIdFor(actor, key);
-    const { case: c, fresh } = await startMediationCase(deps, { caseId, ...body, reportedBy: actorRef(actor) });
-    res.status(fresh ? 201 : 200).location(`/api/v1/mediations/${caseId}`).json(c);
+    const { case: c, fresh } = await reportDispute(deps, actorOf(req), req.header('idempotency-key'), req.body);
+    res.status(fresh ? 201 : 200).location(`/api/v1/mediations/${c.id}`).json(c);
   });
 
   /** The register, filtered, inside the member's area (supervisors' view of every case). */
@@ -185,26 +215,13 @@ export function mediationRoutes(deps: MediationDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const actor = actorOf(req);
-    const c = await visibleCase(actor, req.params.id);
+    const c = await visibleCase(db, actor, req.params.id);
     res.json(await liveOrRegistered(client, c, mediationState, req));
   });
 
   for (const r of ACTION_ROUTES) {
     router.post(`/:id/${r.path}`, async (req: Request, res) => {
-      const actor = actorOf(req);
-      requireRole(actor, r.roles, `${r.path}`);
-      const body = parse(r.schema, req.body);
-      const c = await visibleCase(actor, req.params.id as string);
-      const finishedMsg = `案件已办结 (case ${c.id} is finished)`;
-      if (c.finished) throw conflict(finishedMsg);
-      const action = await r.build(body, staff(actor), deps);
-      try {
-        res.json(await client.workflow.getHandle(c.id).executeUpdate(mediationAction, { args: [action] }));
-      } catch (err) {
-        // The workflow may have finished between the read and the update.
-        if (err instanceof WorkflowNotFoundError && (await registered(c.id))?.finished) throw conflict(finishedMsg);
-        throw fromTemporal(err, c.id);
-      }
+      res.json(await performMediationAction(deps, actorOf(req), req.params.id as string, r.path, req.body));
     });
   }
 

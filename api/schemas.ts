@@ -39,7 +39,15 @@ export const User = z
   })
   .openapi('User');
 
-export const CreatedUser = z.object({ user: User, token: z.string().openapi({ description: 'shown once' }) }).openapi('CreatedUser');
+export const CreatedUser = z
+  .object({
+    user: User,
+    token: z.string().openapi({ description: 'shown once' }),
+    invitation: z
+      .object({ url: z.string(), expiresAt: z.string() })
+      .openapi({ description: 'the one-time console link with which the member sets its password (shown once, expiring)' }),
+  })
+  .openapi('CreatedUser');
 
 export const Party = z
   .object({
@@ -86,6 +94,8 @@ export const AgreementBody = z
     form: z.enum(['written', 'oral']).openapi({ description: '书面 or 口头 (人民调解法 Art. 28)' }),
     terms: z.string().trim().min(1).max(8000),
     parties: z.array(z.string().min(1)).min(1).openapi({ description: 'names of the parties who agreed' }),
+    facts: z.string().trim().max(4000).optional().openapi({ description: '纠纷的主要事实、争议事项 beyond the case summary (Art. 29)' }),
+    performance: z.string().trim().min(1).max(2000).optional().openapi({ description: '履行方式、时限 (Art. 29)' }),
   })
   .strict()
   .openapi('RecordAgreement');

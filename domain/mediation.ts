@@ -75,6 +75,10 @@ export interface Agreement {
   terms: string;
   /** Names of the parties who agreed (every party of the case must be among them). */
   parties: string[];
+  /** 人民调解法 Art. 29: the main facts and points in dispute beyond the case summary, and how and by when the terms
+   *  are performed. Optional: agreements recorded before the console have neither. */
+  facts?: string;
+  performance?: string;
 }
 
 export type Outcome =

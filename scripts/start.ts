@@ -12,6 +12,7 @@ import { loadPolicy } from '../platform/policy';
 import { adminToken, prepareDatabase, prepareTemporal, runApi, runWorker } from '../platform/system';
 import { findTemporalCli } from '../platform/temporal-cli';
 import { ensureAdmin } from '../platform/users';
+import { adminInvitation } from '../api/console/accounts';
 import { byHandLines } from './by-hand';
 
 /** The CLI this start uses (or would use, against a remote cluster): the same lookup as ensureTemporalCli. */
@@ -70,6 +71,8 @@ async function main() {
 
   const calendar = calendarHealth(policy.calendar.value, Date.now(), policy.calendarLead?.value ?? 60);
   if (calendar.message) logger.warn({ missing: calendar.missing }, calendar.message);
+  // The built-in administrator's first console sign-in: a one-time link, printed until it has set a password.
+  const invite = await adminInvitation(database.db);
   const line = '─'.repeat(72);
   console.log(
     [
@@ -84,6 +87,7 @@ async function main() {
       `  Mail           ${mailer.describe}`,
       `  Policy         ${config.POLICY_FILE ?? 'built-in default'} (version ${policy.version})`,
       `  Calendar       holidays of ${calendar.years.join(', ') || 'no year'}${calendar.message ? `\n  ⚠ WARNING      ${calendar.message}` : ''}`,
+      `  Console        ${api.url}/console  ${invite ? `first sign-in (once, 7 days): ${api.url}/console/invite/${invite.token}` : '(administrator: admin@pingan.local)'}`,
       `  Admin token    ${admin.token}${admin.file ? `  (kept in ${admin.file})` : '  (from PINGAN_ADMIN_TOKEN)'}`,
       '',
       '  By hand (README, "A first case by hand"), paste into a shell:',

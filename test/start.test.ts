@@ -82,6 +82,10 @@ test('npm start brings everything up, prints where to go, and a restart finds th
   expect(banner).toContain('Calendar       holidays of 2026');
   // From 60 days before a year without a calendar, the banner says so (2027 is not published in calendars/ yet).
   if (health.calendar.missing.length > 0) expect(banner).toContain(`WARNING      no holiday calendar for ${health.calendar.missing[0]}`);
+  // The first administrator's console sign-in: a one-time link that opens the set-a-password page.
+  const invite = /Console +(http:\/\/\S+\/console) +first sign-in \(once, 7 days\): (\S+)/.exec(banner);
+  expect(invite?.[1]).toBe(`http://127.0.0.1:${ports.api}/console`);
+  expect((await fetch(invite![2])).status).toBe(200);
   expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
 
   const village = '献县/河街镇/南村';
