@@ -217,7 +217,7 @@ test.each([
     const { context, page } = await signedIn(browser, mediator, viewport, js);
     const item = page.locator(`ol.tasks a[href="/console/mediations/${id}"]`);
     expect(await item.innerText()).toContain('待受理');
-    expect(await item.innerText()).toMatch(/剩余(23小时|\d+分钟)/);
+    expect(await item.innerText()).toMatch(/剩余\d+(天|小时|分钟)/); // acceptance by the end of the next working day
     expect(await check(page, `worklist-mediator-${size}`, js)).toEqual([]);
     await item.click();
     await page.waitForURL(`**/console/mediations/${id}`);
@@ -247,7 +247,8 @@ test.each([
     await page.waitForURL(`**/console/mediations/${id}/agreement`);
     const doc = await page.locator('article.document').innerText();
     for (const s of ['人民调解协议书', '申请人：孙一', '被申请人：孙二', '宅基地界址争议', '以村委会2019年测量图为准', '2026年12月10日前共同埋设界桩',
-      '当事人（签名、盖章或按指印）：孙一', '人民调解员（签名）：李调解', `${where.county}梁家村镇东村人民调解委员会（印章）`]) {
+      '当事人（签名、盖章或按指印）：孙一', '人民调解员（签名）：李调解', `${where.county}梁家村镇东村人民调解委员会（印章）`,
+      '自本协议生效之日起30日内共同向人民法院申请司法确认']) { // the window the policy gives, not a literal
       expect(doc).toContain(s);
     }
     expect(await check(page, `agreement-document-${size}`, js)).toEqual([]);

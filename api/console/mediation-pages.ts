@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Actor } from '../../domain/actors';
 import { areaKind, areaSegments } from '../../domain/areas';
 import { CHANNEL_NAMES, LEVEL_NAMES, nextDeadline, ROUTE_NAMES, type MediationCase } from '../../domain/mediation';
+import { durationText } from '../../domain/duration-text';
 import { availableMediationActions, type AvailableAction } from '../../domain/mediation-available';
 import { toShanghaiIso } from '../../domain/time';
 import { ApiError } from '../errors';
@@ -400,7 +401,11 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
     const c = await liveOrRegistered(deps.client, registered, mediationState, req);
     if (c.outcome?.kind !== 'agreement') throw new ApiError(404, 'not_found', 'no agreement');
     const o = c.outcome;
-    const seq = [...c.timeline].reverse().find((e) => e.action === 'agreement_recorded')?.seq ?? 0;
+    const recorded = [...c.timeline].reverse().find((e) => e.action === 'agreement_recorded');
+    const seq = recorded?.seq ?? 0;
+    // The window the case's own policy gave (in the event since messages took their periods from the policy).
+    const judicialWindow =
+      (recorded?.details?.judicialConfirmationWindow as string | undefined) ?? durationText(deps.policy.mediation.judicialConfirmationWindow.value);
     const docId = `${c.id}-agreement-${seq}`;
     let doc = (await db.query<{ body: string }>('SELECT body FROM documents WHERE id = $1', [docId])).rows[0]?.body;
     if (!doc) {
@@ -413,6 +418,7 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
         at: o.at,
         mediators,
         committee,
+        judicialWindow,
         formName: o.agreement.form === 'written' ? '书面协议' : '口头协议（记录在案）',
         number: `${areaSegments(c.area)[0]}调字〔${o.at.slice(0, 4)}〕${c.id.slice(4)}号`,
       });
