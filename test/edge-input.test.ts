@@ -192,3 +192,18 @@ test('the board of an area nobody knows is 404, in HTML and JSON; known areas an
   expect(empty.body.items).toEqual([]);
   expect((await raw('GET', `/notices?area=${encodeURIComponent(quiet)}`)).status).toBe(200);
 });
+
+test('the console refuses the same text at its edge: a query or a form field with NUL is a 400 page, nothing posted', async () => {
+  const q = await fetch(`${sys.url}/console/sign-in?next=${encodeURIComponent(`/console${NUL}`)}`);
+  expect(q.status).toBe(400);
+  expect(q.headers.get('content-type')).toMatch(/text\/html/);
+  expect(await q.text()).toContain('next');
+  // A sign-in form whose email carries NUL is refused before anything reads it (the CSRF check comes after).
+  const f = await fetch(`${sys.url}/console/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: `a${NUL}@b.cn`, password: 'x' }).toString(),
+  });
+  expect(f.status).toBe(400);
+  expect(await f.text()).toContain('email');
+});

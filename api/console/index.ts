@@ -29,6 +29,7 @@ import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
 import { supervisionPages } from './supervision';
 import { worklistPages } from './worklist';
+import { assertStorableText } from '../input-guard';
 
 export type { ConsoleDeps } from './http';
 export { createInvitation } from './accounts';
@@ -52,6 +53,16 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
     res.type('css').sendFile(path.join(CONSOLE_TEMPLATES, 'console.css'));
   });
   router.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
+  // Text PostgreSQL cannot store (NUL, lone surrogates) is refused here as at the API's edge, naming the field.
+  router.use((req, _res, next) => {
+    try {
+      assertStorableText(req.query, 'query');
+      if (req.body !== undefined) assertStorableText(req.body, 'body');
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
   router.use(loadSession(db));
   router.use(checkCsrf);
 

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import type { Actor } from '../../domain/actors';
 import type { Db } from '../../platform/db';
 import { ApiError } from '../errors';
+import { assertStorableText } from '../input-guard';
 
 /**
  * Photos with a report: at most PHOTO_LIMITS.count images of at most PHOTO_LIMITS.bytes each, JPEG, PNG or WebP
@@ -43,6 +44,7 @@ export async function parseMultipart(req: Request): Promise<{ fields: Record<str
       files.push({ name: k, data: Buffer.from(await v.arrayBuffer()) });
     }
   }
+  assertStorableText(fields, 'body');
   return { fields, files };
 }
 
