@@ -17,8 +17,8 @@ import type { Db } from '../platform/db';
 import { findUsersByIds, toActor } from '../platform/users';
 import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
-import { badRequest, conflict, forbidden, fromTemporal, fromZod, notFound } from './errors';
-import { findInRegister, listRegister, liveOrRegistered } from './register';
+import { badRequest, conflict, fromTemporal, fromZod } from './errors';
+import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
 import * as S from './schemas';
 
 export interface MediationDeps {
@@ -113,14 +113,9 @@ export function mediationRoutes(deps: MediationDeps): Router {
 
   const registered = (id: string) => findInRegister<MediationCase>(db, 'mediation', id);
 
-  /** The case as its area rules allow this member to see it (404 unknown, 403 outside the member's area). */
-  async function visibleCase(actor: Actor, id: string): Promise<MediationCase> {
-    if (!CASE_ID.test(id)) throw notFound(`case ${id} does not exist`);
-    const c = await registered(id);
-    if (!c) throw notFound(`case ${id} does not exist`);
-    if (!mayActIn(actor, c.area)) throw forbidden(`case ${id} lies outside your area ${actor.area}`);
-    return c;
-  }
+  /** The case as its area rules allow this member to see it (404 when unknown or outside the member's area). */
+  const visibleCase = (actor: Actor, id: string): Promise<MediationCase> =>
+    findVisible<MediationCase>(db, 'mediation', id, CASE_ID, 'case', (c) => mayActIn(actor, c.area));
 
   router.post('/', async (req, res) => {
     const actor = actorOf(req);
