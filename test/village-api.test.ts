@@ -211,7 +211,7 @@ test('who may open and read: clerks in their own village, supervisors inside the
   ]));
 });
 
-test('the public objection endpoint: validated, 404 for unknown notices, rate-limited per address and notice', async () => {
+test('the public objection endpoint: validated, 404 for unknown notices; refused objections do not count against the rate limit', async () => {
   const unknown = 'VIL-FFFFFFFFFFFF-R';
   const bodyless = await sys.call('POST', `/api/v1/notices/${unknown}/objections`, { body: { text: '' } });
   expect(bodyless.status).toBe(400);
@@ -220,12 +220,8 @@ test('the public objection endpoint: validated, 404 for unknown notices, rate-li
   expect((await sys.call('POST', `/api/v1/notices/${unknown}/objections`, { body: { text: '有异议', script: 1 } })).status).toBe(400);
   expect((await sys.call('POST', `/api/v1/notices/${unknown}/objections`, { body: { text: '有异议' } })).status).toBe(404);
   expect((await sys.call('GET', `/api/v1/notices/nonsense`)).status).toBe(404);
-  for (let i = 4; i < OBJECTION_RATE_LIMIT.limit; i++) {
+  // The limit counts accepted objections (test/probe-fixes.test.ts): refusals never reach it.
+  for (let i = 0; i < OBJECTION_RATE_LIMIT.limit + 2; i++) {
     expect((await sys.call('POST', `/api/v1/notices/${unknown}/objections`, { body: { text: '有异议' } })).status).toBe(404);
   }
-  const limited = await sys.call('POST', `/api/v1/notices/${unknown}/objections`, { body: { text: '有异议' } });
-  expect(limited.status).toBe(429);
-  expect(limited.body.error.code).toBe('rate_limited');
-  // Another notice is counted apart.
-  expect((await sys.call('POST', `/api/v1/notices/VIL-EEEEEEEEEEEE-R/objections`, { body: { text: '有异议' } })).status).toBe(404);
 });
