@@ -165,5 +165,12 @@ export const ErrorSchema = z
   .openapi('Error');
 
 export const Health = z
-  .object({ status: z.enum(['ok', 'degraded']), temporal: z.string(), database: z.string(), version: z.string() })
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    // The details are for members with a token; anonymous callers get the status alone.
+    temporal: z.string().optional(),
+    database: z.string().optional(),
+    calendar: z.object({ years: z.array(z.number().int()), missing: z.array(z.number().int()), message: z.string().nullable() }).optional(),
+    version: z.string().optional(),
+  })
   .openapi('Health');
