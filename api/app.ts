@@ -5,16 +5,17 @@ import { calendarHealth } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { createUser, grantRefusal } from '../platform/users';
+import { createUser, findUserByToken, findUsersByIds, grantRefusal } from '../platform/users';
 import { consoleRoutes, createInvitation, invitationLink } from './console';
 import { actorOf, authenticate, requireRole } from './auth';
-import { badRequest, errorHandler, forbidden, fromZod, notFoundHandler } from './errors';
+import { badRequest, errorHandler, forbidden, fromZod, notFound, notFoundHandler } from './errors';
 import { mediationRoutes } from './mediations';
 import { noticeRoutes } from './notices';
 import { villageRoutes } from './village-decisions';
 import { meetingRoutes } from './meetings';
 import { petitionRoutes } from './petitions';
-import { refuseUnstorableText, requireJsonBody } from './input-guard';
+import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
+import { bodyLimits } from './body-limits';
 import { buildOpenApi } from './openapi';
 import { CreateUserBody } from './schemas';
 
@@ -25,6 +26,8 @@ export interface ApiDeps {
   taskQueue: string;
   logger: Logger;
   version: string;
+  /** Express's `trust proxy` (platform/config.ts trustProxy): false unless TRUST_PROXY names the proxy. */
+  trustProxy?: false | number | string;
   /** The clock of health checks (tests pin it); Date.now by default. */
   now?: () => number;
 }
@@ -34,7 +37,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const { client, db, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use((req, res, next) => {
     const id = req.header('x-request-id') ?? randomUUID();
     req.log = logger.child({ reqId: id });
@@ -50,14 +53,23 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   // The JSON API reads JSON bodies only (415 otherwise) and refuses text the register cannot store (400 naming the
   // field); the public board's HTML form applies the same text check to its form body (api/notices.ts).
+  app.use(refuseUnstorablePath);
   app.use('/api', requireJsonBody);
-  app.use(express.json({ limit: '200kb' }));
+  // Body limits computed from the documented maxima, so that a body within them is never refused with 413.
+  const openapi = buildOpenApi(deps.version);
+  const limits = bodyLimits(openapi);
+  app.use('/api/v1/notices', express.json({ limit: limits.publicJson }));
+  app.use(express.json({ limit: limits.staff }));
   app.use('/api', refuseUnstorableText);
 
-  app.get('/healthz', async (_req, res) => {
+  // Anonymous callers (load balancers) get the status alone; the database's address and error, the calendar and the
+  // version are for staff with a valid token (and for the server log).
+  app.get('/healthz', async (req, res) => {
     const timeout = <T>(p: Promise<T>) =>
       Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 3 s')), 3000))]);
-    const [temporal, database] = await Promise.all([
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
+    const [staff, temporal, database] = await Promise.all([
+      bearer ? timeout(findUserByToken(db, bearer)).then(Boolean, () => false) : false,
       timeout(client.connection.workflowService.getSystemInfo({})).then(() => 'ok', (e: Error) => `down: ${e.message}`),
       timeout(db.query('SELECT 1')).then(() => 'ok', (e: Error) => `down: ${e.message}`),
     ]);
@@ -65,21 +77,24 @@ export function createApp(deps: ApiDeps): express.Express {
     // A missing holiday calendar degrades the service without stopping it: still HTTP 200.
     const calendar = calendarHealth(deps.policy.calendar.value, (deps.now ?? Date.now)(), deps.policy.calendarLead?.value ?? 60);
     const status = ok && calendar.missing.length === 0 ? 'ok' : 'degraded';
-    res.status(ok ? 200 : 503).json({ status, temporal, database, calendar, version: deps.version });
+    if (!ok) req.log?.warn({ temporal, database }, 'health check degraded');
+    res.status(ok ? 200 : 503).json(staff ? { status, temporal, database, calendar, version: deps.version } : { status });
   });
 
-  const openapi = buildOpenApi(deps.version);
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openapi);
   });
 
   // The public notice board (村务公开栏): /notices and /api/v1/notices, unauthenticated, before the staff API.
-  app.use(noticeRoutes(deps));
+  app.use(noticeRoutes({ ...deps, formLimit: limits.publicForm }));
 
   const api = express.Router();
   api.use(authenticate(db));
-  api.get('/users/me', (req, res) => {
-    res.json(actorOf(req));
+  // The member as its schema (User) describes it: every field, `null` where a member has no level or committee.
+  api.get('/users/me', async (req, res) => {
+    const [me] = await findUsersByIds(db, [actorOf(req).id]);
+    if (!me) throw notFound('this member no longer exists');
+    res.json(me);
   });
   api.post('/users', async (req, res) => {
     const actor = actorOf(req);

@@ -38,6 +38,14 @@ export function fromTemporal(err: unknown, caseId: string): unknown {
   return err;
 }
 
+const CLIENT_ERROR_CODES: Record<string, string> = {
+  'charset.unsupported': 'unsupported_charset',
+  'encoding.unsupported': 'unsupported_encoding',
+  'request.aborted': 'aborted',
+  'request.size.invalid': 'invalid_input',
+  'stream.encoding.set': 'invalid_input',
+};
+
 export const notFoundHandler: RequestHandler = (req, _res, next) => next(notFound(`no route ${req.method} ${req.path}`));
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
@@ -56,6 +64,15 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (err?.type === 'entity.too.large') {
     res.status(413).json({ error: { code: 'too_large', message: 'request body is too large' } });
+    return;
+  }
+  // What the body parser or the router refuses (an unsupported charset or Content-Encoding 415, a body that does not
+  // inflate or a path that does not decode 400) is the client's error, whatever the library's wording.
+  const status = Number(err?.status ?? err?.statusCode);
+  if (status >= 400 && status < 500) {
+    const code = CLIENT_ERROR_CODES[err?.type as string] ?? (status === 415 ? 'unsupported_media_type' : 'invalid_input');
+    const message = err?.expose && typeof err.message === 'string' ? err.message : 'the request cannot be read';
+    res.status(status).json({ error: { code, message } });
     return;
   }
   req.log?.error({ err }, 'unhandled error');

@@ -60,6 +60,22 @@ export const refuseUnstorableText: RequestHandler = (req, _res, next) => {
   }
 };
 
+/**
+ * Every path, public or staff: one that does not decode (a stray `%`, bytes that are not UTF-8) or decodes to text that
+ * cannot be stored (`%00`) is refused with 400 before any route looks its ids up in the register.
+ */
+export const refuseUnstorablePath: RequestHandler = (req, _res, next) => {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(req.path);
+  } catch {
+    next(badRequest('path: is not valid percent-encoded UTF-8', [{ field: 'path', in: 'path', message: 'is not valid percent-encoded UTF-8' }]));
+    return;
+  }
+  const reason = unstorableReason(decoded);
+  next(reason ? badRequest(`path: ${reason}`, [{ field: 'path', in: 'path', message: reason }]) : undefined);
+};
+
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**

@@ -17,8 +17,8 @@ import type { Db } from '../platform/db';
 import { findUsersByIds, toActor } from '../platform/users';
 import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
-import { badRequest, conflict, forbidden, fromTemporal, fromZod, notFound } from './errors';
-import { findInRegister, listRegister, liveOrRegistered } from './register';
+import { badRequest, conflict, fromTemporal, fromZod, notFound } from './errors';
+import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
 import * as S from './schemas';
 
 export interface MediationDeps {
@@ -107,13 +107,10 @@ export async function startMediationCase(
   }
 }
 
-/** The case as its area rules allow this member to see it (404 unknown, 403 outside the member's area). */
-export async function visibleCase(db: Db, actor: Actor, id: string): Promise<MediationCase> {
-  if (!CASE_ID.test(id)) throw notFound(`case ${id} does not exist`);
-  const c = await findInRegister<MediationCase>(db, 'mediation', id);
-  if (!c) throw notFound(`case ${id} does not exist`);
-  if (!mayActIn(actor, c.area)) throw forbidden(`case ${id} lies outside your area ${actor.area}`);
-  return c;
+/** The case as its area rules allow this member to see it: 404 alike when unknown or outside the member's area, so
+ *  that a stranger learns nothing of which ids exist. */
+export function visibleCase(db: Db, actor: Actor, id: string): Promise<MediationCase> {
+  return findVisible<MediationCase>(db, 'mediation', id, CASE_ID, 'case', (c) => mayActIn(actor, c.area));
 }
 
 /**

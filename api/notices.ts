@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
-import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import Handlebars from 'handlebars';
+import type { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { TEMPLATES_DIR } from '../activities/templates';
 import { toShanghaiDisplay, toShanghaiIso } from '../domain/time';
@@ -18,7 +19,8 @@ import * as S from './village-schemas';
 /**
  * The public notice board (村务公开栏): unauthenticated, server-rendered HTML in Simplified Chinese from
  * templates/board/ (Handlebars with HTML escaping on: everything a clerk or a villager typed is shown as text),
- * printable; the same notices as JSON for other systems; and the public objection endpoint, rate-limited.
+ * printable; the same notices as JSON for other systems; and the public objection endpoint, rate-limited in PostgreSQL
+ * (the client address is the connection's unless TRUST_PROXY names the proxy in front).
  *
  *   GET  /notices, /notices/:id                        HTML
  *   POST /notices/:id/objections                       the HTML form (application/x-www-form-urlencoded)
@@ -28,11 +30,43 @@ import * as S from './village-schemas';
 export interface NoticeDeps {
   client: Client;
   db: Db;
+  /** Bytes of the largest objection form the schema admits (api/body-limits.ts). */
+  formLimit?: number;
 }
 
 export const NOTICE_ID = /^VIL-[0-9A-F]{12}-[RS]$/;
 /** Objections per client address and notice: enough for a household, too few to flood the village's answer list. */
 export const OBJECTION_RATE_LIMIT = { windowMs: 10 * 60_000, limit: 10 };
+
+const RATE_LIMITED = '提交过于频繁，请稍后再试 (too many objections from this address; try again later)';
+
+/**
+ * Takes one place in the client's window for this notice, atomically across API processes (one row per client,
+ * notice and fixed window), or the seconds until the next window when this one is full. The caller gives the place
+ * back if the objection is not accepted, so that only accepted objections count.
+ */
+async function takePlace(db: Db, client: string, noticeId: string): Promise<{ release(): Promise<void> } | { retryAfter: number }> {
+  const seconds = OBJECTION_RATE_LIMIT.windowMs / 1000;
+  const windowStart = `to_timestamp(floor(extract(epoch FROM now()) / ${seconds}) * ${seconds})`;
+  await db.query(`DELETE FROM objection_rate WHERE window_start < now() - interval '${2 * seconds} seconds'`);
+  const r = await db.query<{ window_start: Date }>(
+    `INSERT INTO objection_rate (client, notice_id, window_start, accepted) VALUES ($1, $2, ${windowStart}, 1)
+     ON CONFLICT (client, notice_id, window_start) DO UPDATE SET accepted = objection_rate.accepted + 1
+       WHERE objection_rate.accepted < $3
+     RETURNING window_start`,
+    [client, noticeId, OBJECTION_RATE_LIMIT.limit],
+  );
+  if (!r.rows[0]) return { retryAfter: Math.ceil(seconds - ((Date.now() / 1000) % seconds)) };
+  const at = r.rows[0].window_start;
+  return {
+    async release() {
+      await db.query(
+        'UPDATE objection_rate SET accepted = accepted - 1 WHERE client = $1 AND notice_id = $2 AND window_start = $3 AND accepted > 0',
+        [client, noticeId, at],
+      );
+    },
+  };
+}
 
 const BOARD_DIR = path.join(TEMPLATES_DIR, 'board');
 
@@ -134,17 +168,34 @@ export function noticeRoutes(deps: NoticeDeps): Router {
   };
   const htmlError = (res: Response, err: unknown) => {
     if (!(err instanceof ApiError)) throw err;
-    page(res, err.status, 'message', { title: err.status === 404 ? '未找到公告' : '无法提交', message: err.message });
+    const title = err.status === 404 ? '未找到公告' : err.status === 429 ? '提交过于频繁' : '无法提交';
+    page(res, err.status, 'message', { title, message: err.message });
   };
 
-  /** Files the objection through the matter's workflow: the period is checked there, durably. */
-  async function fileObjection(id: string, input: unknown) {
+  /**
+   * Files the objection through the matter's workflow: the period is checked there, durably. Only an objection that
+   * is valid, for a notice that exists and is open, and that the workflow accepts counts against the rate limit.
+   */
+  async function fileObjection(req: Request, res: Response, id: string, input: unknown) {
     assertStorableText(input, 'body');
     const parsed = S.ObjectionBody.safeParse(input ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'body');
     const { row } = await one(id);
     if (row.ends_at.getTime() <= Date.now()) throw conflict('公示期已结束，不能再提出异议 (the notice period is over)');
-    const b = parsed.data;
+    const place = await takePlace(db, ipKeyGenerator(req.ip ?? ''), id);
+    if ('retryAfter' in place) {
+      res.setHeader('retry-after', String(place.retryAfter));
+      throw new ApiError(429, 'rate_limited', RATE_LIMITED);
+    }
+    try {
+      return await fileAccepted(id, row, parsed.data);
+    } catch (err) {
+      await place.release();
+      throw err;
+    }
+  }
+
+  async function fileAccepted(id: string, row: NoticeRow, b: z.infer<typeof S.ObjectionBody>) {
     const objectionId = `OBJ-${randomBytes(5).toString('hex').toUpperCase()}`;
     const action: VillagePublicAction = {
       type: 'fileObjection',
@@ -158,18 +209,6 @@ export function noticeRoutes(deps: NoticeDeps): Router {
     }
     return { objectionId, noticeId: id, filedAt: toShanghaiIso(Date.now()), status: 'received' as const };
   }
-
-  const limiter = rateLimit({
-    ...OBJECTION_RATE_LIMIT,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${String(req.params.id)}`,
-    handler: (req, res) => {
-      const message = '提交过于频繁，请稍后再试 (too many objections from this address; try again later)';
-      if (req.originalUrl.startsWith('/api/')) res.status(429).json({ error: { code: 'rate_limited', message } });
-      else page(res, 429, 'message', { title: '提交过于频繁', message });
-    },
-  });
 
   // ---- HTML
   router.get('/notices', async (req, res) => {
@@ -193,10 +232,10 @@ export function noticeRoutes(deps: NoticeDeps): Router {
       htmlError(res, err);
     }
   });
-  router.post('/notices/:id/objections', limiter, express.urlencoded({ extended: false, limit: '20kb' }), async (req: Request, res) => {
+  router.post('/notices/:id/objections', express.urlencoded({ extended: false, limit: deps.formLimit ?? '32kb' }), async (req: Request, res) => {
     const id = String(req.params.id);
     try {
-      const filed = await fileObjection(id, req.body);
+      const filed = await fileObjection(req, res, id, req.body);
       page(res, 201, 'objection-received', { ...filed, noticeUrl: `/notices/${id}` });
     } catch (err) {
       htmlError(res, err);
@@ -212,8 +251,8 @@ export function noticeRoutes(deps: NoticeDeps): Router {
   router.get('/api/v1/notices/:id', async (req, res) => {
     res.json((await one(req.params.id)).notice);
   });
-  router.post('/api/v1/notices/:id/objections', limiter, async (req, res) => {
-    res.status(201).json(await fileObjection(String(req.params.id), req.body));
+  router.post('/api/v1/notices/:id/objections', async (req, res) => {
+    res.status(201).json(await fileObjection(req, res, String(req.params.id), req.body));
   });
 
   return router;

@@ -13,11 +13,11 @@ export function buildOpenApi(version: string): object {
   const errors = {
     400: json(S.ErrorSchema, 'invalid input (the message names the field)'),
     401: json(S.ErrorSchema, 'missing or unknown token'),
-    403: json(S.ErrorSchema, 'not allowed for this role or area'),
+    403: json(S.ErrorSchema, 'not allowed for this role (a record outside the member\'s area answers 404)'),
   };
   const id = z.object({ id: z.string().openapi({ example: 'MED-3F9A0C21D4E7' }) });
   const paths: RouteConfig[] = [
-    { method: 'get', path: '/healthz', summary: 'Health of Temporal and the database', responses: { 200: json(S.Health, 'up'), 503: json(S.Health, 'something is down') } },
+    { method: 'get', path: '/healthz', summary: 'Health of Temporal and the database (details with a member\'s token)', responses: { 200: json(S.Health, 'up'), 503: json(S.Health, 'something is down') } },
     { method: 'get', path: '/api/v1/openapi.json', summary: 'This document', responses: { 200: { description: 'OpenAPI 3' } } },
     {
       method: 'post', path: '/api/v1/users', summary: 'Create a staff member (administrator only); returns its token once', security,

@@ -10,8 +10,8 @@ export const RegisterPetitionBody = z
     petitioner: z
       .object({
         name: text(100),
-        phone: z.string().regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number').optional(),
-        email: z.email().optional(),
+        phone: z.string().max(20).regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number').optional(),
+        email: z.email().max(254).optional(),
         address: text(300).optional(),
       })
       .strict(),
@@ -43,7 +43,7 @@ export const TransferBody = z
     category: z.string().min(1).max(40),
     area: Area.openapi({ description: 'the village where the dispute arose' }),
     summary: text(4000).optional(),
-    respondents: z.array(z.object({ name: text(100), phone: z.string().optional(), email: z.email().optional() }).strict()).min(1).max(20),
+    respondents: z.array(z.object({ name: text(100), phone: z.string().max(20).optional(), email: z.email().max(254).optional() }).strict()).min(1).max(20),
   })
   .strict()
   .openapi('TransferToMediation');
@@ -66,18 +66,19 @@ export const MinutesBody = z
       .array(
         z
           .object({
-            petitionId: z.string().regex(/^PET-[0-9A-F]{12}$/, 'must be a petition id'),
+            petitionId: z.string().max(16).regex(/^PET-[0-9A-F]{12}$/, 'must be a petition id'),
             direction: z.enum(['continue', 'reassign', 'escalate', 'extend', 'close_with_reply']),
-            note: text(2000),
+            note: text(1000),
           })
           .strict(),
       )
-      .max(500),
+      // 200 directions of 1,000 characters keep the largest minutes near the other bodies (api/body-limits.ts).
+      .max(200),
   })
   .strict()
   .openapi('MeetingMinutes');
 
 /** A county: the first part of an area path; meetings are per county. */
-const County = z.string().regex(AREA_SEGMENT, 'must be a county, the first part of an area (肃宁县)').openapi({ example: '肃宁县' });
+const County = z.string().max(40).regex(AREA_SEGMENT, 'must be a county, the first part of an area (肃宁县)').openapi({ example: '肃宁县' });
 export const MeetingQuery = z.object({ county: County.optional() }).strict();
 export const CallMeetingBody = z.object({ county: County.optional() }).strict().openapi('CallMeeting');

@@ -22,11 +22,11 @@ import { countyScheduleEnsurer } from '../platform/schedules';
 import { findUsersByIds } from '../platform/users';
 import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
-import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
+import { badRequest, conflict, fromTemporal } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
 import { mediationOpened } from '../workflows/mediation';
 import * as S from './petition-schemas';
-import { findInRegister, listRegister, liveOrRegistered } from './register';
+import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
 
 export interface PetitionDeps {
   client: Client;
@@ -60,17 +60,12 @@ export function petitionRoutes(deps: PetitionDeps): Router {
   function requireReader(actor: Actor, what: string): void {
     requireRole(actor, STAFF, what);
   }
+  /** 403 for a role that reads no petitions; 404 for one the member may not read, as for an unknown id. */
   async function visible(actor: Actor, id: string): Promise<Petition> {
     requireReader(actor, 'petitions');
-    if (!PETITION_ID.test(id)) throw notFound(`petition ${id} does not exist`);
-    const p = await registered(id);
-    if (!p) throw notFound(`petition ${id} does not exist`);
-    if (actor.role === 'leader') {
-      if (p.leader?.id !== actor.id) throw forbidden(`petition ${id}: a leader sees the petitions it is responsible for (包案)`);
-    } else if (!mayActIn(actor, p.area)) {
-      throw forbidden(`petition ${id} lies outside your area ${actor.area}`);
-    }
-    return p;
+    return findVisible<Petition>(db, 'petition', id, PETITION_ID, 'petition', (p) =>
+      actor.role === 'leader' ? p.leader?.id === actor.id : mayActIn(actor, p.area),
+    );
   }
 
   router.post('/', async (req, res) => {

@@ -2,6 +2,7 @@ import type { Client, QueryDefinition } from '@temporalio/client';
 import type { Request } from 'express';
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
+import { notFound } from './errors';
 
 /** Reading the case register (the `cases` table) the same way for every process. */
 export type CaseKind = 'mediation' | 'petition' | 'village_decision';
@@ -9,6 +10,24 @@ export type CaseKind = 'mediation' | 'petition' | 'village_decision';
 export async function findInRegister<T>(db: Db, kind: CaseKind, id: string): Promise<T | undefined> {
   const r = await db.query<{ snapshot: T }>('SELECT snapshot FROM cases WHERE id = $1 AND kind = $2', [id, kind]);
   return r.rows[0]?.snapshot;
+}
+
+/**
+ * The record a member may read, looked up the same way by every process: an id of the wrong shape, an unknown id and
+ * a record the member may not read (another area, another leader's petition) all answer the same 404, so that a
+ * stranger cannot learn which ids exist.
+ */
+export async function findVisible<T>(
+  db: Db,
+  kind: CaseKind,
+  id: string,
+  shape: RegExp,
+  what: string,
+  mayRead: (record: T) => boolean,
+): Promise<T> {
+  const record = shape.test(id) ? await findInRegister<T>(db, kind, id) : undefined;
+  if (!record || !mayRead(record)) throw notFound(`${what} ${id} does not exist`);
+  return record;
 }
 
 export interface RegisterFilter {

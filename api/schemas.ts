@@ -8,6 +8,7 @@ extendZodWithOpenApi(z);
 /** Request and response schemas: they validate requests and generate /api/v1/openapi.json. */
 export const Area = z
   .string()
+  .max(3 * 40 + 2) // three parts of at most 40 characters (domain/areas.ts), stated so the document gives a length
   .refine(isValidArea, 'must be a path county/township/village of 1 to 3 parts, e.g. 肃宁县/梁家村镇/东村')
   .refine((a) => a !== '*', '* (every area) belongs to the built-in administrator alone')
   .openapi({ example: '肃宁县/梁家村镇/东村' });
@@ -17,7 +18,7 @@ const level = z.enum(['village', 'township', 'county']);
 export const CreateUserBody = z
   .object({
     name: z.string().trim().min(1).max(100),
-    email: z.email(),
+    email: z.email().max(254),
     role: z.enum(ROLES),
     area: Area,
     level: level.optional().openapi({ description: 'for mediators: the level they mediate at' }),
@@ -53,8 +54,8 @@ export const Party = z
   .object({
     name: z.string().trim().min(1).max(100),
     role: z.enum(['applicant', 'respondent', 'other']),
-    phone: z.string().regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number').optional(),
-    email: z.email().optional(),
+    phone: z.string().max(20).regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number').optional(),
+    email: z.email().max(254).optional(),
   })
   .strict()
   .openapi('Party');
@@ -93,7 +94,7 @@ export const AgreementBody = z
   .object({
     form: z.enum(['written', 'oral']).openapi({ description: '书面 or 口头 (人民调解法 Art. 28)' }),
     terms: z.string().trim().min(1).max(8000),
-    parties: z.array(z.string().min(1)).min(1).openapi({ description: 'names of the parties who agreed' }),
+    parties: z.array(z.string().min(1).max(100)).min(1).max(50).openapi({ description: 'names of the parties who agreed' }),
     facts: z.string().trim().max(4000).optional().openapi({ description: '纠纷的主要事实、争议事项 beyond the case summary (Art. 29)' }),
     performance: z.string().trim().min(1).max(2000).optional().openapi({ description: '履行方式、时限 (Art. 29)' }),
   })
@@ -103,7 +104,7 @@ export const AgreementBody = z
 const text = (max: number) => z.string().trim().min(1).max(max);
 const isoDateTime = z.iso.datetime({ offset: true }).openapi({ example: '2026-12-01T09:30:00+08:00' });
 
-export const AssignBody = z.object({ mediatorIds: z.array(z.string().min(1)).min(1).max(10) }).strict().openapi('AssignMediators');
+export const AssignBody = z.object({ mediatorIds: z.array(z.string().min(1).max(100)).min(1).max(10) }).strict().openapi('AssignMediators');
 export const SessionBody = z.object({ heldAt: isoDateTime, summary: text(8000) }).strict().openapi('RecordSession');
 export const EscalateBody = z.object({ reason: text(2000) }).strict().openapi('RequestEscalation');
 export const FailureBody = z
@@ -174,5 +175,12 @@ export const ErrorSchema = z
   .openapi('Error');
 
 export const Health = z
-  .object({ status: z.enum(['ok', 'degraded']), temporal: z.string(), database: z.string(), version: z.string() })
+  .object({
+    status: z.enum(['ok', 'degraded']),
+    // The details are for members with a token; anonymous callers get the status alone.
+    temporal: z.string().optional(),
+    database: z.string().optional(),
+    calendar: z.object({ years: z.array(z.number().int()), missing: z.array(z.number().int()), message: z.string().nullable() }).optional(),
+    version: z.string().optional(),
+  })
   .openapi('Health');

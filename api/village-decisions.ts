@@ -15,10 +15,10 @@ import { findMatterType, type VillageMatter, type VillageStaff, type VillageStaf
 import type { Db } from '../platform/db';
 import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
-import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
+import { badRequest, conflict, forbidden, fromTemporal } from './errors';
 import { parse } from './mediations';
 import * as S from './village-schemas';
-import { findInRegister, listRegister, liveOrRegistered } from './register';
+import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
 
 /**
  * /api/v1/village-decisions: village matters under 四议两公开. The clerks of a village (village_clerk) open and carry
@@ -76,14 +76,10 @@ export function villageRoutes(deps: VillageDeps): Router {
 
   const registered = (id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
 
-  /** The matter as the area rules allow this member to see it (404 unknown, 403 role or outside the member's area). */
+  /** The matter as the area rules allow this member to see it (403 role; 404 unknown or outside the member's area). */
   async function visibleMatter(actor: Actor, id: string): Promise<VillageMatter> {
     requireRole(actor, READERS, 'village decisions');
-    if (!MATTER_ID.test(id)) throw notFound(`matter ${id} does not exist`);
-    const m = await registered(id);
-    if (!m) throw notFound(`matter ${id} does not exist`);
-    if (!mayActIn(actor, m.area)) throw forbidden(`matter ${id} lies outside your area ${actor.area}`);
-    return m;
+    return findVisible<VillageMatter>(db, 'village_decision', id, MATTER_ID, 'matter', (m) => mayActIn(actor, m.area));
   }
 
   router.post('/', async (req, res) => {

@@ -9,7 +9,7 @@ export function villagePaths(security: Record<string, string[]>[]): RouteConfig[
   const errors = {
     400: json(ErrorSchema, 'invalid input (the message names the field)'),
     401: json(ErrorSchema, 'missing or unknown token'),
-    403: json(ErrorSchema, 'not allowed for this role or area'),
+    403: json(ErrorSchema, 'not allowed for this role (a record outside the member\'s area answers 404)'),
   };
   const matter = { description: 'the matter: status, meetings with their votes, notices, objections, deadlines, timeline' };
   const vid = z.object({ id: z.string().openapi({ example: 'VIL-3F9A0C21D4E7' }) });

@@ -73,8 +73,8 @@ export const ObjectionBody = z
   .object({
     text: z.string().trim().min(2, '请写明异议内容 (at least 2 characters)').max(2000).openapi({ description: 'the objection' }),
     name: z.string().trim().max(50).optional().openapi({ description: 'optional; never shown on the board' }),
-    email: z.union([z.email(), z.literal('')]).optional().openapi({ description: 'optional: the answer is mailed here' }),
-    phone: z.union([z.string().regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number'), z.literal('')]).optional(),
+    email: z.union([z.email().max(254), z.literal('')]).optional().openapi({ description: 'optional: the answer is mailed here' }),
+    phone: z.union([z.string().max(20).regex(/^[0-9+\- ]{5,20}$/, 'must be a phone number'), z.literal('')]).optional(),
   })
   .strict()
   .openapi('FileObjection');

@@ -32,10 +32,25 @@ const EnvSchema = z.object({
   POLICY_FILE: z.string().optional(),
   CALENDAR_DIR: z.string().optional(),
   PINGAN_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(\d+|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*|loopback|linklocal|uniquelocal)$/, 'must be a hop count, or addresses/subnets of the proxy (10.0.0.5, 10.0.0.0/8, loopback)')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export type Config = z.infer<typeof EnvSchema> & { dataDir: string };
+
+/**
+ * Express's `trust proxy` from TRUST_PROXY: unset, the client address is the connection's and X-Forwarded-For is
+ * ignored (a caller on loopback must not choose its own address); a hop count or the proxy's addresses otherwise.
+ */
+export function trustProxy(c: Pick<Config, 'TRUST_PROXY'>): false | number | string {
+  const v = c.TRUST_PROXY;
+  if (!v || v === 'false') return false;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

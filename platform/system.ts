@@ -8,7 +8,7 @@ import { loadTemplates } from '../activities/templates';
 import { createApp } from '../api/app';
 import type { Policy } from '../domain/policy';
 import { createWorker } from '../worker/worker';
-import type { Config } from './config';
+import { trustProxy, type Config } from './config';
 import { createPool, migrate, type Db } from './db';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded-db';
 import type { Logger } from './logger';
@@ -111,14 +111,17 @@ export async function runApi(o: {
   const client = await connectClient(o.address, o.config);
   if (o.registerSearchAttributes) await ensureSearchAttributes(client, o.config.TEMPORAL_NAMESPACE, o.logger);
   await ensureMeetingSchedule(client, o.config.TEMPORAL_TASK_QUEUE, o.policy, o.logger, o.db);
-  const app = createApp({ client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION });
+  const app = createApp({
+    client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION, trustProxy: trustProxy(o.config),
+  });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, '0.0.0.0', () => resolve());
+    server.listen(o.port, o.config.HOST, () => resolve());
   });
   const port = (server.address() as import('node:net').AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  const local = ['0.0.0.0', '::'].includes(o.config.HOST) ? '127.0.0.1' : o.config.HOST;
+  const url = `http://${local.includes(':') ? `[${local}]` : local}:${port}`;
   o.logger.info({ url }, 'API listening');
   return {
     client,

@@ -1,6 +1,7 @@
 /**
  * `npm run db:embedded`: serves the embedded database (DATA_DIR/pglite) on 127.0.0.1 and prints its URL, for psql or
- * other tools while `npm start` is not running (PGlite allows one process per data directory).
+ * other tools while `npm start` is not running (PGlite allows one process per data directory). The URL carries the
+ * password kept in DATA_DIR/pglite-password.
  */
 import path from 'node:path';
 import { loadConfig } from '../platform/config';

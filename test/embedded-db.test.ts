@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { createPool, migrate, withTransaction } from '../platform/db';
 import { EMBEDDED_POOL_SIZE } from '../platform/system';
 
@@ -66,6 +67,32 @@ test('the embedded database takes concurrent statements and transactions, and ke
     expect(await migrate(db)).toEqual([]); // already applied
   } finally {
     await db.end();
+    await stop(server.child);
+  }
+});
+
+test('the embedded database asks for the generated password kept under the data directory, on 127.0.0.1 only', async () => {
+  const server = await serve();
+  try {
+    const url = new URL(server.url);
+    expect(url.hostname).toBe('127.0.0.1');
+    const file = path.join(dir, 'pglite-password');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const password = fs.readFileSync(file, 'utf8').trim();
+    expect(password.length).toBeGreaterThanOrEqual(32);
+    expect(decodeURIComponent(url.password)).toBe(password);
+    for (const wrong of ['postgres', '', 'x'.repeat(32)]) {
+      const u = new URL(server.url);
+      u.password = wrong;
+      const c = new Client({ connectionString: u.toString() });
+      await expect(c.connect()).rejects.toMatchObject({ code: '28P01' });
+      await c.end().catch(() => undefined);
+    }
+    const ok = new Client({ connectionString: server.url });
+    await ok.connect();
+    expect((await ok.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    await ok.end();
+  } finally {
     await stop(server.child);
   }
 });

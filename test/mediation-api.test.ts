@@ -197,7 +197,7 @@ test('intake with an Idempotency-Key returns the same case when retried, and sta
   expect(sys.smtp.messages.filter((m) => m.subject.includes(first.body.id))).toHaveLength(2);
 });
 
-test('missing or unknown tokens get 401; roles and areas outside the member get 403; nothing is created', async () => {
+test('missing or unknown tokens get 401; roles and areas outside the member get 403; a case of another area answers 404 as an unknown one does; nothing is created', async () => {
   const before = await countCases();
   const none = await sys.call('POST', '/api/v1/mediations', { body: report() });
   expect(none.status).toBe(401);
@@ -216,9 +216,9 @@ test('missing or unknown tokens get 401; roles and areas outside the member get 
 
   const created = await sys.call('POST', '/api/v1/mediations', { token: grid.token, body: report() });
   const id = created.body.id;
-  expect((await sys.call('GET', `/api/v1/mediations/${id}`, { token: outsider.token })).status).toBe(403);
+  expect((await sys.call('GET', `/api/v1/mediations/${id}`, { token: outsider.token })).status).toBe(404);
   const foreignMediator = await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: medOther.token, body: {} });
-  expect(foreignMediator.status).toBe(403);
+  expect(foreignMediator.status).toBe(404);
   const gridAccept = await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: grid.token, body: {} });
   expect(gridAccept.status).toBe(403);
   const township = await sys.user('mediator', where.township, { level: 'township' });
@@ -256,7 +256,7 @@ test('malformed input gets 400 naming the field and changes nothing', async () =
 });
 
 test('health and OpenAPI', async () => {
-  const h = await sys.call('GET', '/healthz');
+  const h = await sys.call('GET', '/healthz', { token: sys.adminToken });
   expect(h.status).toBe(200);
   expect(h.body).toMatchObject({ temporal: 'ok', database: 'ok', calendar: { years: [2026] } });
   expect(h.body.status).toBe(h.body.calendar.missing.length > 0 ? 'degraded' : 'ok'); // the next test pins the date
@@ -280,7 +280,9 @@ test('health reports a missing holiday calendar from 60 days before its year, st
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/healthz`);
+      const res = await fetch(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/healthz`, {
+        headers: { authorization: `Bearer ${sys.adminToken}` },
+      });
       return { status: res.status, body: (await res.json()) as any };
     } finally {
       server.close();
@@ -294,7 +296,7 @@ test('health reports a missing holiday calendar from 60 days before its year, st
   expect(within.body.calendar.message).toMatch(/no holiday calendar for 2027.*provisional.*calendars\/2027\.json/);
 });
 
-test('health answers 503 naming the database when it does not answer', async () => {
+test('health answers 503 when the database does not answer; an anonymous caller learns the status alone', async () => {
   const dead = createPool(`postgres://postgres@127.0.0.1:${await freePort()}/postgres`, 1);
   const app = createApp({ client: sys.client, db: dead, policy: sys.policy, taskQueue: 'none', logger: createLogger('silent'), version: 'test' });
   const server = app.listen(0, '127.0.0.1');
@@ -302,9 +304,7 @@ test('health answers 503 naming the database when it does not answer', async () 
   try {
     const res = await fetch(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/healthz`);
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { database: string };
-    expect(body).toMatchObject({ status: 'degraded', temporal: 'ok' });
-    expect(body.database).toMatch(/^down: /);
+    expect(await res.json()).toEqual({ status: 'degraded' });
   } finally {
     server.close();
     await dead.end();

@@ -80,8 +80,13 @@ test("every meeting route checks the county; a direction for another county's pe
 
   // Reading: the county's members (a supervisor too), not another county's, not a township's.
   expect((await sys.call('GET', `/api/v1/meetings/${encodeURIComponent(id)}`, { token: supervisorA.token })).status).toBe(200);
-  expect((await sys.call('GET', `/api/v1/meetings/${encodeURIComponent(id)}`, { token: officerB.token })).status).toBe(403);
-  expect((await sys.call('GET', `/api/v1/meetings/${encodeURIComponent(id)}`, { token: townshipA.token })).status).toBe(403);
+  // Another county's meeting answers as an unknown one does.
+  for (const token of [officerB.token, townshipA.token]) {
+    const other = await sys.call('GET', `/api/v1/meetings/${encodeURIComponent(id)}`, { token });
+    const unknown = await sys.call('GET', `/api/v1/meetings/${encodeURIComponent(`${id}0`)}`, { token });
+    expect([other.status, unknown.status]).toEqual([404, 404]);
+    expect(other.body.error.message.replace(id, '')).toBe(unknown.body.error.message.replace(`${id}0`, ''));
+  }
   expect((await sys.call('GET', '/api/v1/meetings', { token: officerB.token })).body.items.map((m: any) => m.id)).not.toContain(id);
   expect((await sys.call('GET', '/api/v1/meetings', { token: officerA.token })).body.items.map((m: any) => m.id)).toContain(id);
   expect((await sys.call('POST', '/api/v1/meetings', { token: officerB.token, body: { county: A.county } })).status).toBe(403);
@@ -91,7 +96,7 @@ test("every meeting route checks the county; a direction for another county's pe
   const foreign = await sys.call('POST', `/api/v1/meetings/${encodeURIComponent(id)}/minutes`, {
     token: officerB.token, body: minutes([{ petitionId: pb, direction: 'escalate', note: '越权' }]),
   });
-  expect(foreign.status).toBe(403);
+  expect(foreign.status).toBe(404);
   const outside = await sys.call('POST', `/api/v1/meetings/${encodeURIComponent(id)}/minutes`, {
     token: officerA.token, body: minutes([{ petitionId: pb, direction: 'escalate', note: '越界' }]),
   });
