@@ -296,7 +296,7 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
       stepName: STATUS_NAMES[x.step],
       why: x.outcome === 'no_quorum'
         ? `应到${x.entitled}人，实到${x.present}人${x.households !== undefined ? `；总户数${x.households}户，到会户代表${x.householdsRepresented}户` : ''}，` +
-          `未达到「${x.rule}」的要求：${OUTCOME_NAMES.no_quorum}。`
+          `到会人数未达到本会议的法定要求（${x.rule}）：${OUTCOME_NAMES.no_quorum}。`
         : null,
     }));
     page(req, res, 'village', {
