@@ -15,7 +15,7 @@ import { findMatterType, type VillageMatter, type VillageStaff, type VillageStaf
 import type { Db } from '../platform/db';
 import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
-import { badRequest, conflict, forbidden, fromTemporal } from './errors';
+import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { parse } from './mediations';
 import * as S from './village-schemas';
 import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
@@ -45,7 +45,7 @@ const staff = (a: Actor): VillageStaff => ({ ...actorRef(a), area: a.area });
 interface ActionRoute<T extends z.ZodType> {
   path: string;
   schema: T;
-  build(body: z.infer<T>, actor: VillageStaff, req: Request): VillageStaffAction;
+  build(body: z.infer<T>, actor: VillageStaff, params: Record<string, string>): VillageStaffAction;
 }
 const route = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
 
@@ -64,57 +64,93 @@ export const VILLAGE_ACTION_ROUTES = [
   route({
     path: 'objections/:objectionId/answer',
     schema: S.AnswerBody,
-    build: (b, actor, req) => ({ type: 'answerObjection', actor, objectionId: String(req.params.objectionId), answer: b.answer }),
+    build: (b, actor, params) => ({ type: 'answerObjection', actor, objectionId: String(params.objectionId), answer: b.answer }),
   }),
   route({ path: 'progress', schema: S.ProgressBody, build: (b, actor) => ({ type: 'recordProgress', actor, note: b.note }) }),
   route({ path: 'completion', schema: S.CompletionBody, build: (b, actor) => ({ type: 'completeImplementation', actor, result: b.result }) }),
 ];
 
-export function villageRoutes(deps: VillageDeps): Router {
+const registeredMatter = (db: Db, id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
+
+/** The matter as the area rules allow this member to see it (403 role; 404 alike when unknown or outside the member's
+ *  area, so that a stranger learns nothing of which ids exist). */
+export async function visibleMatter(db: Db, actor: Actor, id: string): Promise<VillageMatter> {
+  requireRole(actor, READERS, 'village decisions');
+  return findVisible<VillageMatter>(db, 'village_decision', id, MATTER_ID, 'matter', (m) => mayActIn(actor, m.area));
+}
+
+/** Opens a matter for a village clerk (the API's POST and the console's form); `fresh` is false for a retried key. */
+export async function openVillageDecision(
+  deps: VillageDeps,
+  actor: Actor,
+  key: string | undefined,
+  input: unknown,
+): Promise<{ matter: VillageMatter; fresh: boolean }> {
   const { client, db, policy, taskQueue } = deps;
+  requireRole(actor, ['village_clerk'], 'opening a village matter');
+  if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
+  const body = parse(S.CreateVillageDecisionBody, input);
+  const area = body.area ?? actor.area;
+  if (areaKind(area) !== 'village') throw badRequest('area: a village matter belongs to a village: county/township/village');
+  requireArea(actor, area);
+  if (area !== actor.area) throw forbidden(`a village clerk opens matters of its own village ${actor.area} only`);
+  if (findMatterType(body.type)?.money && body.amount === undefined) throw badRequest(`amount: a matter of type ${body.type} involves money`);
+  const matterId = matterIdFor(actor, key);
+  const now = Date.now();
+  const args = {
+    matterId, type: body.type, title: body.title, description: body.description, amount: body.amount ?? null,
+    attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy,
+  };
+  try {
+    const m = await client.workflow.executeUpdateWithStart(villageOpened, {
+      startWorkflowOperation: new WithStartWorkflowOperation(villageDecisionWorkflow, {
+        workflowId: matterId,
+        taskQueue,
+        args: [args],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    });
+    return { matter: m, fresh: m.openedAt === toShanghaiIso(now) };
+  } catch (err) {
+    const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registeredMatter(db, matterId));
+    if (!existing) throw err;
+    return { matter: existing, fresh: false };
+  }
+}
+
+/** One of the clerk's actions (VILLAGE_ACTION_ROUTES by path), for the API and the console alike. */
+export async function performVillageAction(
+  deps: VillageDeps,
+  actor: Actor,
+  id: string,
+  path: string,
+  input: unknown,
+  params: Record<string, string> = {},
+): Promise<VillageMatter> {
+  const r = VILLAGE_ACTION_ROUTES.find((x) => x.path === path);
+  if (!r) throw notFound(`no action ${path}`);
+  requireRole(actor, ['village_clerk'], r.path);
+  const body = parse(r.schema, input);
+  const m = await visibleMatter(deps.db, actor, id);
+  const closedMsg = `事项已办结 (matter ${m.id} is closed)`;
+  if (m.finished) throw conflict(closedMsg);
+  const action = r.build(body, staff(actor), params);
+  try {
+    return await deps.client.workflow.getHandle(m.id).executeUpdate(villageAction, { args: [action] });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError && (await registeredMatter(deps.db, m.id))?.finished) throw conflict(closedMsg);
+    throw fromTemporal(err, m.id);
+  }
+}
+
+export function villageRoutes(deps: VillageDeps): Router {
+  const { client, db } = deps;
   const router = Router();
 
-  const registered = (id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
-
-  /** The matter as the area rules allow this member to see it (403 role; 404 unknown or outside the member's area). */
-  async function visibleMatter(actor: Actor, id: string): Promise<VillageMatter> {
-    requireRole(actor, READERS, 'village decisions');
-    return findVisible<VillageMatter>(db, 'village_decision', id, MATTER_ID, 'matter', (m) => mayActIn(actor, m.area));
-  }
-
   router.post('/', async (req, res) => {
-    const actor = actorOf(req);
-    requireRole(actor, ['village_clerk'], 'opening a village matter');
-    const key = req.header('idempotency-key');
-    if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
-    const body = parse(S.CreateVillageDecisionBody, req.body);
-    const area = body.area ?? actor.area;
-    if (areaKind(area) !== 'village') throw badRequest('area: a village matter belongs to a village: county/township/village');
-    requireArea(actor, area);
-    if (area !== actor.area) throw forbidden(`a village clerk opens matters of its own village ${actor.area} only`);
-    if (findMatterType(body.type)?.money && body.amount === undefined) throw badRequest(`amount: a matter of type ${body.type} involves money`);
-    const matterId = matterIdFor(actor, key);
-    const now = Date.now();
-    const input = {
-      matterId, type: body.type, title: body.title, description: body.description, amount: body.amount ?? null,
-      attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy,
-    };
-    try {
-      const m = await client.workflow.executeUpdateWithStart(villageOpened, {
-        startWorkflowOperation: new WithStartWorkflowOperation(villageDecisionWorkflow, {
-          workflowId: matterId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      });
-      res.status(m.openedAt === toShanghaiIso(now) ? 201 : 200).location(`/api/v1/village-decisions/${matterId}`).json(m);
-    } catch (err) {
-      const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registered(matterId));
-      if (!existing) throw err;
-      res.status(200).location(`/api/v1/village-decisions/${matterId}`).json(existing);
-    }
+    const { matter: m, fresh } = await openVillageDecision(deps, actorOf(req), req.header('idempotency-key'), req.body);
+    res.status(fresh ? 201 : 200).location(`/api/v1/village-decisions/${m.id}`).json(m);
   });
 
   /** The register of village matters inside the member's area. */
@@ -137,25 +173,13 @@ export function villageRoutes(deps: VillageDeps): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const m = await visibleMatter(actorOf(req), req.params.id);
+    const m = await visibleMatter(db, actorOf(req), req.params.id);
     res.json(await liveOrRegistered(client, m, villageState, req));
   });
 
   for (const r of VILLAGE_ACTION_ROUTES) {
     router.post(`/:id/${r.path}`, async (req: Request, res) => {
-      const actor = actorOf(req);
-      requireRole(actor, ['village_clerk'], r.path);
-      const body = parse(r.schema, req.body);
-      const m = await visibleMatter(actor, req.params.id as string);
-      const closedMsg = `事项已办结 (matter ${m.id} is closed)`;
-      if (m.finished) throw conflict(closedMsg);
-      const action = r.build(body, staff(actor), req);
-      try {
-        res.json(await client.workflow.getHandle(m.id).executeUpdate(villageAction, { args: [action] }));
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError && (await registered(m.id))?.finished) throw conflict(closedMsg);
-        throw fromTemporal(err, m.id);
-      }
+      res.json(await performVillageAction(deps, actorOf(req), req.params.id as string, r.path, req.body, req.params as Record<string, string>));
     });
   }
 

@@ -200,6 +200,13 @@ export function noticeSuffices(givenAt: number, heldAt: number, period: Duration
   return heldAt - givenAt >= period.value * UNIT_MS[period.unit]!;
 }
 
+/** The notice rule of a body in words ("村民会议应当提前10天通知（村民委员会组织法第二十一条）"); null when it needs none. */
+export function meetingNoticeRule(policy: Policy, body: VillageBody): string | null {
+  const notice = villagePolicyOf(policy).meetingNotice?.[body];
+  if (!notice) return null;
+  return `${quorumRule(policy, body).name}应当提前${durationText(notice.value.period)}通知（${notice.value.rule}）`;
+}
+
 /** The refusal for a meeting announced too late (or without saying when), naming the rule; null when it may count. */
 export function meetingNoticeProblem(policy: Policy, body: VillageBody, heldAt: string, noticeGivenAt?: string): string | null {
   const held = Date.parse(heldAt);
@@ -210,9 +217,8 @@ export function meetingNoticeProblem(policy: Policy, body: VillageBody, heldAt: 
   }
   const notice = villagePolicyOf(policy).meetingNotice?.[body];
   if (!notice) return null;
-  const { period, rule } = notice.value;
-  const name = quorumRule(policy, body).name;
-  const need = `${name}应当提前${durationText(period)}通知（${rule}）`;
+  const { period } = notice.value;
+  const need = meetingNoticeRule(policy, body)!;
   if (given === undefined) return `${need}，请填写通知时间 (noticeGivenAt: a ${body} meeting needs ${durationTextEn(period)} notice)`;
   if (noticeSuffices(given, held, period, policy.calendar.value)) return null;
   const days = period.unit === 'calendarDays' || period.unit === 'workingDays';

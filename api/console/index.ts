@@ -28,6 +28,7 @@ import { mediationPages } from './mediation-pages';
 import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
 import { supervisionPages } from './supervision';
+import { villagePages } from './village-pages';
 import { worklistPages } from './worklist';
 import { assertStorableText } from '../input-guard';
 
@@ -142,6 +143,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(mediationPages(deps, page));
   router.use(supervisionPages(deps, page));
   router.use(memberPages(deps, page));
+  router.use(villagePages(deps, page));
 
   router.use((req, res) => page(req, res, 'message', { title: '未找到', message: '页面不存在，或不在您的辖区内。' }, 404));
   router.use(consoleErrorHandler(page));
