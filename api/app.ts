@@ -14,6 +14,7 @@ import { noticeRoutes } from './notices';
 import { villageRoutes } from './village-decisions';
 import { meetingRoutes } from './meetings';
 import { petitionRoutes } from './petitions';
+import { statsRoutes } from './stats';
 import { refuseUnstorableText, requireJsonBody } from './input-guard';
 import { buildOpenApi } from './openapi';
 import { CreateUserBody } from './schemas';
@@ -110,6 +111,7 @@ export function createApp(deps: ApiDeps): express.Express {
   api.use('/village-decisions', villageRoutes(deps));
   api.use('/petitions', petitionRoutes(deps));
   api.use('/meetings', meetingRoutes(deps));
+  api.use('/stats', statsRoutes(deps));
   app.use('/api/v1', api);
   app.use('/console', consoleRoutes(deps));
 
