@@ -15,10 +15,12 @@ export const STATS_ROLES = ['supervisor', 'leader'] as const;
 /** Longest period one request may count (five years of months). */
 export const MAX_STATS_DAYS = 5 * 366;
 
-const DateText = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'must be a real date');
+/** A calendar date YYYY-MM-DD that exists (not 2026-02-30). */
+export function isRealDate(d: string): boolean {
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+}
+const DateText = z.string().refine(isRealDate, 'must be a real date YYYY-MM-DD');
 
 export const StatsQuery = z
   .object({

@@ -27,6 +27,7 @@ import {
 import { mediationPages } from './mediation-pages';
 import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
+import { statsPages } from './stats-pages';
 import { supervisionPages } from './supervision';
 import { worklistPages } from './worklist';
 
@@ -130,6 +131,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(worklistPages(deps, page));
   router.use(mediationPages(deps, page));
   router.use(supervisionPages(deps, page));
+  router.use(statsPages(deps, page));
   router.use(memberPages(deps, page));
 
   router.use((req, res) => page(req, res, 'message', { title: '未找到', message: '页面不存在，或不在您的辖区内。' }, 404));
