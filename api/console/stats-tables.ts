@@ -73,17 +73,18 @@ export function toCsv(t: StatTable): string {
   return `\uFEFF${[t.head, ...t.rows].map((r) => r.map(cell).join(',')).join('\r\n')}\r\n`;
 }
 
-/** The monthly trend as bars, in numbers the template draws as SVG (no script, scales with the page). */
-export function trendChart(s: Statistics): { width: number; height: number; base: number; bars: { x: number; y: number; w: number; h: number; label: string; value: number; lx: number; vy: number }[] } {
-  const slot = 56;
-  const width = Math.max(1, s.monthly.length) * slot + 16;
-  const top = 24;
-  const base = 180;
+/**
+ * The monthly trend as horizontal bars, one row per month, in numbers the template draws as SVG (no script). Rows
+ * rather than columns so that the chart keeps readable labels when a phone scales it down.
+ */
+export function trendChart(s: Statistics): { width: number; height: number; axis: number; bars: { y: number; w: number; ty: number; vx: number; label: string; value: number }[] } {
+  const row = 22;
+  const axis = 64;
+  const longest = 250;
   const max = Math.max(1, ...s.monthly.map((m) => m.opened));
   const bars = s.monthly.map((m, i) => {
-    const h = Math.round(((base - top) * m.opened) / max);
-    const x = 8 + i * slot + 8;
-    return { x, y: base - h, w: slot - 16, h, label: m.month.slice(2).replace('-', '/'), value: m.opened, lx: x + (slot - 16) / 2, vy: base - h - 6 };
+    const w = Math.round((longest * m.opened) / max);
+    return { y: 4 + i * row, w, ty: 4 + i * row + 15, vx: axis + w + 6, label: m.month, value: m.opened };
   });
-  return { width, height: base + 28, base, bars };
+  return { width: 360, height: 8 + s.monthly.length * row, axis, bars };
 }
