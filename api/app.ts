@@ -16,6 +16,7 @@ import { meetingRoutes } from './meetings';
 import { petitionRoutes } from './petitions';
 import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
 import { bodyLimits } from './body-limits';
+import { statsRoutes } from './stats';
 import { buildOpenApi } from './openapi';
 import { CreateUserBody } from './schemas';
 
@@ -125,6 +126,7 @@ export function createApp(deps: ApiDeps): express.Express {
   api.use('/village-decisions', villageRoutes(deps));
   api.use('/petitions', petitionRoutes(deps));
   api.use('/meetings', meetingRoutes(deps));
+  api.use('/stats', statsRoutes(deps));
   app.use('/api/v1', api);
   app.use('/console', consoleRoutes(deps));
 

@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasol
 import { z } from 'zod';
 import * as P from './petition-schemas';
 import * as S from './schemas';
+import { statsPaths } from './stats';
 import { villagePaths } from './village-openapi';
 
 /** OpenAPI 3 generated from the same zod schemas that validate requests. */
@@ -124,6 +125,7 @@ export function buildOpenApi(version: string): object {
   );
 
   paths.push(...villagePaths(security)); // village decisions and the public notice board (api/village-openapi.ts)
+  paths.push(...statsPaths(security)); // GET /api/v1/stats (api/stats.ts)
   for (const p of paths) r.registerPath(p);
   return new OpenApiGeneratorV3(r.definitions).generateDocument({
     openapi: '3.0.3',

@@ -86,6 +86,9 @@ export type Outcome =
   | { kind: 'failed'; reason: string; route: FailureRoute; at: string; by: ActorRef }
   | { kind: 'withdrawn' | 'refused'; party: string; reason: string; at: string; by: ActorRef }
   | { kind: 'referred_to_court'; reason: string; at: string; by: ActorRef };
+/** The level deadline in force when the outcome was recorded (the statistics' on-time rate); absent on outcomes recorded
+ *  before it was kept and on a follow-up's referral to court. */
+export type RecordedOutcome = Outcome & { levelDeadline?: string };
 
 export interface StatusPoint {
   status: MediationStatus;
@@ -144,7 +147,7 @@ export interface MediationCase {
   /** Set by a supervisor's urge on an overdue case: the mediators owe an explanation and a new target date. */
   explanationRequired: boolean;
   sessions: { heldAt: string; summary: string; by: ActorRef }[];
-  outcome: Outcome | null;
+  outcome: RecordedOutcome | null;
   judicialConfirmation: 'not_applied' | 'applied' | 'confirmed' | 'refused' | null;
   followUp: { visitedAt: string; performed: boolean; notes: string; by: ActorRef } | null;
   /** Reminders already sent, so each goes once ("acceptance:village", "level:township", "followUp"). */
@@ -412,7 +415,7 @@ export function applyMediationAction(
   let details: Record<string, unknown> | undefined;
   const close = (outcome: Outcome) => {
     next.status = 'closed';
-    next.outcome = outcome;
+    next.outcome = c.deadlines.levelDeadline ? { ...outcome, levelDeadline: c.deadlines.levelDeadline } : outcome;
     next.overdue = false;
     next.explanationRequired = false;
     for (const k of ['acceptReminderAt', 'acceptBy', 'levelReminderAt', 'levelDeadline', 'targetDate'] as const) delete next.deadlines[k];

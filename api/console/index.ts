@@ -27,6 +27,7 @@ import {
 import { mediationPages } from './mediation-pages';
 import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
+import { statsPages } from './stats-pages';
 import { supervisionPages } from './supervision';
 import { villagePages } from './village-pages';
 import { worklistPages } from './worklist';
@@ -142,6 +143,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(worklistPages(deps, page));
   router.use(mediationPages(deps, page));
   router.use(supervisionPages(deps, page));
+  router.use(statsPages(deps, page));
   router.use(memberPages(deps, page));
   router.use(villagePages(deps, page));
 

@@ -1,0 +1,172 @@
+import { areaAt, areaSegments } from './areas';
+import { DAY_MS, SHANGHAI_OFFSET_MS, toShanghaiIso } from './time';
+
+/**
+ * The statistics of an area and period (issue 9), as one pure function over the register's rows. The caller loads the
+ * cases of the area opened in the period; this module counts. What each figure means, and why:
+ *
+ * - The period is the cases OPENED in [from, to), both calendar dates in Asia/Shanghai: a case belongs to the period
+ *   it was reported in, so a figure never changes its period when the case later closes.
+ * - An outcome is a mediation case's recorded end (agreement, failure at county, withdrawal, refusal, or a follow-up's
+ *   referral to court). Only mediation cases have one here; petitions and village matters are counted, not rated.
+ * - "Ended in the village" (小事不出村) / "in the township": the outcome was recorded while the case was held at that
+ *   level, whatever the outcome; share of all mediation outcomes. The slogan measures WHERE disputes end; how well is
+ *   the success rate.
+ * - Success: the outcome is an agreement (调解协议); rate over all mediation outcomes (withdrawals and refusals count
+ *   as not successful, since the dispute was not settled by mediation).
+ * - Time to outcome: calendar time from the report (openedAt) to the outcome, in days; the law's periods are counted in
+ *   days too, and the median and 90th percentile show the typical and the slow case without the average's skew.
+ *   Median: the middle value, or the mean of the two middle values; 90th percentile: nearest rank, the
+ *   ceil(0.9 n)-th smallest value (always an observed duration).
+ * - On time: the outcome was recorded at or before the level deadline in force at that moment (the deadline is the
+ *   end of the last day, so an outcome exactly at it is still inside the period). Outcomes whose deadline was not
+ *   recorded are left out of the rate and counted as unknown, rather than guessed.
+ * - Overdue: the register's overdue flag now (cases past their deadline at the top level, still open).
+ */
+export type StatKind = 'mediation' | 'petition' | 'village_decision';
+export const STAT_KINDS: StatKind[] = ['mediation', 'petition', 'village_decision'];
+
+export interface StatCase {
+  id: string;
+  kind: StatKind;
+  status: string;
+  level: string | null;
+  category: string | null;
+  /** county/township/village */
+  area: string;
+  openedAt: string;
+  overdue: boolean;
+  /** Mediation only: the recorded outcome and the level the case was held at when it was recorded. */
+  outcome?: { kind: string; at: string; level: string; levelDeadline?: string } | null;
+}
+
+export interface Share {
+  count: number;
+  of: number;
+  /** count / of, or null when there is nothing to divide by. */
+  rate: number | null;
+}
+
+export interface Statistics {
+  from: string;
+  to: string;
+  total: number;
+  byProcess: { kind: StatKind; count: number }[];
+  byStatus: { kind: StatKind; status: string; count: number }[];
+  byLevel: { kind: StatKind; level: string; count: number }[];
+  byCategory: { kind: StatKind; category: string; count: number }[];
+  byTownship: { township: string; mediation: number; petition: number; village_decision: number; total: number }[];
+  overdue: { kind: StatKind; count: number }[];
+  mediation: {
+    outcomes: number;
+    endedInVillage: Share;
+    endedInTownship: Share;
+    success: Share;
+    /** Days, to one decimal; null without outcomes. */
+    medianDays: number | null;
+    p90Days: number | null;
+    onTime: Share & { unknown: number };
+  };
+  monthly: { month: string; opened: number; mediation: number; petition: number; village_decision: number }[];
+}
+
+/** Epoch ms of 00:00 Asia/Shanghai on a YYYY-MM-DD date. */
+export function shanghaiDayStart(date: string): number {
+  return Date.parse(`${date}T00:00:00.000Z`) - SHANGHAI_OFFSET_MS;
+}
+
+const share = (count: number, of: number): Share => ({ count, of, rate: of === 0 ? null : count / of });
+const oneDecimal = (x: number) => Math.round(x * 10) / 10;
+
+export function median(sorted: number[]): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  return n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+export function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+}
+
+/** The months (YYYY-MM) that the period [from, to) touches. */
+export function monthsOf(from: string, to: string): string[] {
+  const last = toShanghaiIso(shanghaiDayStart(to) - 1).slice(0, 7);
+  const out: string[] = [];
+  let [y, m] = from.slice(0, 7).split('-').map(Number);
+  for (;;) {
+    const key = `${y}-${String(m).padStart(2, '0')}`;
+    if (key > last) break;
+    out.push(key);
+    m += 1;
+    if (m === 13) [y, m] = [y + 1, 1];
+  }
+  return out;
+}
+
+function countBy<T>(items: T[], key: (t: T) => string | null): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const t of items) {
+    const k = key(t);
+    if (k !== null) m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return m;
+}
+
+/** Every figure of the statistics page and GET /api/v1/stats, for the cases opened in [from, to) (YYYY-MM-DD). */
+export function computeStatistics(all: StatCase[], from: string, to: string): Statistics {
+  const start = shanghaiDayStart(from);
+  const end = shanghaiDayStart(to);
+  const cases = all.filter((c) => Date.parse(c.openedAt) >= start && Date.parse(c.openedAt) < end);
+  const kindOrder = (k: StatKind) => STAT_KINDS.indexOf(k);
+  const split = (k: string) => k.split('\u0000') as [StatKind, string];
+  const table = <F extends string>(field: F, get: (c: StatCase) => string | null) =>
+    [...countBy(cases, (c) => (get(c) === null ? null : `${c.kind}\u0000${get(c)}`))]
+      .map(([k, count]) => ({ kind: split(k)[0], [field]: split(k)[1], count }) as { kind: StatKind; count: number } & Record<F, string>)
+      .sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || b.count - a.count || (a[field] < b[field] ? -1 : 1));
+
+  const townships = new Map<string, Statistics['byTownship'][number]>();
+  for (const c of cases) {
+    const t = areaSegments(c.area).length >= 2 ? areaAt(c.area, 'township') : c.area;
+    const row = townships.get(t) ?? { township: t, mediation: 0, petition: 0, village_decision: 0, total: 0 };
+    row[c.kind] += 1;
+    row.total += 1;
+    townships.set(t, row);
+  }
+
+  const ended = cases.filter((c) => c.kind === 'mediation' && c.outcome);
+  const days = ended.map((c) => (Date.parse(c.outcome!.at) - Date.parse(c.openedAt)) / DAY_MS).sort((a, b) => a - b);
+  const withDeadline = ended.filter((c) => c.outcome!.levelDeadline);
+  const onTime = withDeadline.filter((c) => Date.parse(c.outcome!.at) <= Date.parse(c.outcome!.levelDeadline!)).length;
+  const med = median(days);
+  const p90 = percentile(days, 0.9);
+
+  const monthOf = (c: StatCase) => toShanghaiIso(Date.parse(c.openedAt)).slice(0, 7);
+  const monthly = monthsOf(from, to).map((month) => {
+    const here = cases.filter((c) => monthOf(c) === month);
+    const n = (k: StatKind) => here.filter((c) => c.kind === k).length;
+    return { month, opened: here.length, mediation: n('mediation'), petition: n('petition'), village_decision: n('village_decision') };
+  });
+
+  return {
+    from,
+    to,
+    total: cases.length,
+    byProcess: STAT_KINDS.map((kind) => ({ kind, count: cases.filter((c) => c.kind === kind).length })),
+    byStatus: table('status', (c) => c.status),
+    byLevel: table('level', (c) => c.level),
+    byCategory: table('category', (c) => c.category),
+    byTownship: [...townships.values()].sort((a, b) => b.total - a.total || (a.township < b.township ? -1 : 1)),
+    overdue: STAT_KINDS.map((kind) => ({ kind, count: cases.filter((c) => c.kind === kind && c.overdue).length })),
+    mediation: {
+      outcomes: ended.length,
+      endedInVillage: share(ended.filter((c) => c.outcome!.level === 'village').length, ended.length),
+      endedInTownship: share(ended.filter((c) => c.outcome!.level === 'township').length, ended.length),
+      success: share(ended.filter((c) => c.outcome!.kind === 'agreement').length, ended.length),
+      medianDays: med === null ? null : oneDecimal(med),
+      p90Days: p90 === null ? null : oneDecimal(p90),
+      onTime: { ...share(onTime, withDeadline.length), unknown: ended.length - withDeadline.length },
+    },
+    monthly,
+  };
+}
