@@ -31,7 +31,7 @@ import { statsPages } from './stats-pages';
 import { supervisionPages } from './supervision';
 import { villagePages } from './village-pages';
 import { worklistPages } from './worklist';
-import { assertStorableText } from '../input-guard';
+import { refuseUnstorableText } from '../input-guard';
 
 export type { ConsoleDeps } from './http';
 export { createInvitation } from './accounts';
@@ -56,15 +56,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   });
   router.use(express.urlencoded({ extended: false, limit: '100kb', parameterLimit: 200 }));
   // Text PostgreSQL cannot store (NUL, lone surrogates) is refused here as at the API's edge, naming the field.
-  router.use((req, _res, next) => {
-    try {
-      assertStorableText(req.query, 'query');
-      if (req.body !== undefined) assertStorableText(req.body, 'body');
-      next();
-    } catch (err) {
-      next(err);
-    }
-  });
+  router.use(refuseUnstorableText);
   router.use(loadSession(db));
   router.use(checkCsrf);
 
