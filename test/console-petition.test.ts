@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { DEADLINE_NAMES, STATUS_NAMES } from '../domain/petition';
+import { DEADLINE_NAMES, DIRECTION_NAMES, STATUS_NAMES } from '../domain/petition';
 import { axeFindings, check, createMember, DESKTOP, launch, PHONE, SHOTS, signedIn, type Member } from './console-helpers';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
@@ -118,5 +118,52 @@ test('an officer of another county gets 404 and an empty register', async () => 
   await page.goto(`${sys.url}/console/petitions`);
   expect(await page.locator('#petitions').count()).toBe(0);
   expect(await page.locator('.empty').innerText()).toBe('没有符合条件的信访事项。');
+  await context.close();
+});
+
+test('an officer enters the minutes of the weekly meeting with one direction per petition, and the direction reaches the petition', async () => {
+  const called = await sys.call('POST', '/api/v1/meetings', { token: officer.token, body: {} });
+  expect(called.status).toBe(202);
+  const id: string = called.body.id;
+  const url = `/console/meetings/${encodeURIComponent(id)}`;
+  for (let i = 0; i < 100; i++) {
+    const r = await sys.call('GET', `/api/v1/meetings/${encodeURIComponent(id)}`, { token: officer.token });
+    if (r.status === 200 && r.body.status === 'agenda_sent') break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const { context, page } = await signedIn(browser, officer, DESKTOP);
+  await page.click('nav >> text=周调度会议');
+  await page.waitForURL('**/console/meetings');
+  await Promise.all([page.waitForURL(`**${url}`), page.locator(`a[href="${url}"]`).click()]);
+  expect(await page.locator('#minutes-form legend').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining(other)]));
+  const offered = await page.locator(`#direction-${other} option`).allInnerTexts();
+  expect(offered).toEqual(['不作指示', ...Object.values(DIRECTION_NAMES)]);
+  expect(await check(page, 'meeting-minutes-form-desktop')).toEqual([]);
+
+  // A direction without its note is refused next to the field; what was typed stays.
+  await page.fill('#chair', '县委书记');
+  await page.fill('#attendees', '县委书记、信访局长');
+  await page.selectOption(`#direction-${other}`, 'escalate');
+  await page.click('#minutes-form button[type=submit]');
+  expect(await page.locator(`#note-${other}-error`).innerText()).toBe('请填写指示内容。');
+  expect(await page.inputValue('#attendees')).toBe('县委书记、信访局长');
+  expect(await page.inputValue(`#direction-${other}`)).toBe('escalate');
+  expect(await check(page, 'meeting-minutes-error-desktop')).toEqual([]);
+  await page.fill(`#note-${other}`, '由县住建局局长牵头，两周内实地勘界');
+  await Promise.all([page.waitForURL(/done=minutes/), page.click('#minutes-form button[type=submit]')]);
+  expect(await page.locator('[role=status]').innerText()).toContain('会议纪要已录入');
+
+  // The direction reaches the petition's timeline.
+  let steps: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    await page.goto(`${sys.url}/console/petitions/${other}`);
+    steps = await page.locator('#timeline li').allInnerTexts();
+    if (steps.some((s) => s.includes('周调度会议定'))) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  const step = steps.find((s) => s.includes('周调度会议定'));
+  expect(step).toContain(DIRECTION_NAMES.escalate);
+  expect(step).toContain('两周内实地勘界');
+  expect(await check(page, 'petition-after-meeting-desktop')).toEqual([]);
   await context.close();
 });

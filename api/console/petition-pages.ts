@@ -1,9 +1,14 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { Agenda, MeetingDirection } from '../../domain/ports';
 import { DEADLINE_NAMES, DIRECTION_NAMES, STATUS_NAMES, type Direction, type Petition, type PetitionStatus } from '../../domain/petition';
 import { petitionState } from '../../workflows/petition';
 import { listRegister, liveOrRegistered } from '../register';
+import { ApiError } from '../errors';
+import { findMeeting, listMeetings, MINUTES_TAKERS, recordMeetingMinutes, type MeetingRow } from '../meetings';
+import { parse } from '../mediations';
+import { MinutesBody } from '../petition-schemas';
 import { petitionListScope, requireReader, visiblePetition } from '../petitions';
-import { display, timeLeft } from './format';
+import { chinese, display, timeLeft } from './format';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 
 /**
@@ -102,6 +107,77 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       direction: p.lastDirection ? { ...p.lastDirection, name: DIRECTION_NAMES[p.lastDirection.direction] } : null,
       timeline: p.timeline.map((e) => ({ ...e, name: TIMELINE_NAMES[e.action] ?? e.action, toName: STATUS_NAMES[e.to], text: timelineText(e) })),
     });
+  });
+
+  // ---- the weekly dispatch meeting: agenda, minutes with one direction per petition, past meetings
+  const MEETING_STATUS: Record<string, string> = { preparing: '准备中', agenda_sent: '议程已发送，待录入纪要', minutes_recorded: '纪要已录入', closed_without_minutes: '未录入纪要即结束' };
+  const directions = Object.entries(DIRECTION_NAMES).map(([value, name]) => ({ value, name }));
+  const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+
+  router.get('/meetings', async (req, res) => {
+    const rows = await listMeetings(db, member(req));
+    const items = rows.map((m) => ({
+      id: m.id, href: `/console/meetings/${encodeURIComponent(m.id)}`, heldOn: display(m.held_on), statusName: MEETING_STATUS[m.status] ?? m.status,
+      count: (m.agenda as Agenda | null)?.items?.length ?? 0,
+    }));
+    page(req, res, 'meetings', { title: '周调度会议', items });
+  });
+
+  function meetingPage(req: Request, res: Response, m: MeetingRow, extra: Record<string, unknown> = {}, status = 200) {
+    const actor = member(req);
+    const agenda = (m.agenda as Agenda | null)?.items ?? [];
+    const given = new Map(((m.directions as MeetingDirection[] | null) ?? []).map((d) => [d.petitionId, d]));
+    const v = (extra.values as Record<string, string> | undefined) ?? {};
+    const open = m.status === 'agenda_sent' && MINUTES_TAKERS.includes(actor.role);
+    page(req, res, 'meeting', {
+      title: `周调度会议 ${display(m.held_on).slice(0, 10)}`,
+      m: { ...m, heldOn: display(m.held_on), statusName: MEETING_STATUS[m.status] ?? m.status, action: `/console/meetings/${encodeURIComponent(m.id)}/minutes` },
+      open,
+      chair: v.chair ?? m.chair ?? '',
+      attendees: v.attendees ?? (m.attendees ?? []).join('、'),
+      items: agenda.map((i) => {
+        const d = given.get(i.id);
+        return {
+          ...i, directionName: d ? DIRECTION_NAMES[d.direction] : null, note: d?.note,
+          error: (extra.errors as Record<string, string> | undefined)?.[`note-${i.id}`], typed: v[`note-${i.id}`] ?? '',
+          options: directions.map((o) => ({ ...o, selected: o.value === v[`direction-${i.id}`] })),
+        };
+      }),
+      ...extra,
+    }, status);
+  }
+
+  router.get('/meetings/:id', async (req, res) => {
+    const m = await findMeeting(db, member(req), req.params.id);
+    meetingPage(req, res, m, { done: req.query.done === 'minutes' });
+  });
+
+  router.post('/meetings/:id/minutes', async (req, res) => {
+    const actor = member(req);
+    const m = await findMeeting(db, actor, req.params.id);
+    const values: Record<string, string> = {};
+    for (const [k, val] of Object.entries(req.body ?? {})) if (k !== '_csrf') values[k] = str(val);
+    const agenda = (m.agenda as Agenda | null)?.items ?? [];
+    const errors: Record<string, string> = {};
+    if (!values.chair) errors.chair = '请填写主持人。';
+    const attendees = (values.attendees ?? '').split(/[、,，\n]+/).map((a) => a.trim()).filter(Boolean);
+    if (attendees.length === 0) errors.attendees = '请填写参会人员。';
+    const chosen = agenda.filter((i) => values[`direction-${i.id}`]);
+    for (const i of chosen) if (!values[`note-${i.id}`]) errors[`note-${i.id}`] = '请填写指示内容。';
+    if (Object.keys(errors).length === 0) {
+      try {
+        const body = parse(MinutesBody, {
+          chair: values.chair, attendees,
+          directions: chosen.map((i) => ({ petitionId: i.id, direction: values[`direction-${i.id}`], note: values[`note-${i.id}`] })),
+        });
+        await recordMeetingMinutes({ client, db }, actor, m.id, body);
+        return res.redirect(303, `/console/meetings/${encodeURIComponent(m.id)}?done=minutes`);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status === 404 || err.status === 403) throw err;
+        errors._form = chinese(err.message);
+      }
+    }
+    meetingPage(req, res, m, { values, errors }, 400);
   });
   return router;
 }
