@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { actorRef, type Actor, type Role } from '../domain/actors';
 import { areaSegments } from '../domain/areas';
 import type { Policy } from '../domain/policy';
+import type { z } from 'zod';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { meetingIdPrefix, meetingScheduleId, meetingSettings, ScheduleNotFoundError } from '../platform/schedules';
@@ -19,7 +20,7 @@ export interface MeetingDeps {
   taskQueue: string;
 }
 
-interface MeetingRow {
+export interface MeetingRow {
   id: string;
   county: string | null;
   held_on: Date;
@@ -57,29 +58,63 @@ function countyFor(actor: Actor, asked: string | undefined, what: string): strin
   return county;
 }
 
+export const MEETING_READERS = READERS;
+export const MINUTES_TAKERS: Role[] = ['petition_officer', 'leader'];
+
+/** Another county's meeting answers 404 word for word as an unknown one does (api/register.ts findVisible). */
+export async function findMeeting(db: Db, actor: Actor, id: string): Promise<MeetingRow> {
+  requireRole(actor, READERS, 'meeting records');
+  const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE id = $1', [id]);
+  const row = r.rows[0];
+  const mayRead = row && (row.county === null ? actor.area === '*' : mayActIn(actor, row.county));
+  if (!mayRead) throw notFound(`meeting ${id} does not exist (or its agenda is not built yet)`);
+  return row;
+}
+
+/** The member's county's meetings (or the one asked for), newest first. */
+export async function listMeetings(db: Db, actor: Actor, asked?: string): Promise<MeetingRow[]> {
+  requireRole(actor, READERS, 'meeting records');
+  const county = actor.area === '*' && !asked ? null : countyFor(actor, asked, 'the meetings');
+  const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE ($1::text IS NULL OR county = $1) ORDER BY held_on DESC LIMIT 100', [county]);
+  return r.rows;
+}
+
+/** Minutes with one direction per petition, sent to the meeting's workflow (the API's and the console's one path). */
+export async function recordMeetingMinutes(
+  { client, db }: { client: Client; db: Db },
+  actor: Actor,
+  id: string,
+  body: z.infer<typeof MinutesBody>,
+): Promise<unknown> {
+  requireRole(actor, MINUTES_TAKERS, 'recording minutes');
+  const row = await findMeeting(db, actor, id);
+  // A county's meeting directs that county's petitions only.
+  const ids = body.directions.map((d) => d.petitionId);
+  const areas = await db.query<{ id: string; area: string }>(`SELECT id, area FROM cases WHERE kind = 'petition' AND id = ANY($1::text[])`, [ids]);
+  for (const p of areas.rows) {
+    if (row.county !== null && areaSegments(p.area)[0] !== row.county) {
+      throw forbidden(`${p.id} 不属于${row.county}，本次会议不能对其作出指示 (petition ${p.id} lies outside the meeting's county ${row.county})`);
+    }
+  }
+  try {
+    return await client.workflow.getHandle(id).executeUpdate(recordMinutes, { args: [{ ...body, actor: actorRef(actor) }] });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw conflict(`meeting ${id} is closed; its minutes can no longer be recorded`);
+    throw fromTemporal(err, id);
+  }
+}
+
 /** The weekly dispatch meeting, one per county: its schedule, agendas, minutes and records. */
 export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): Router {
   const router = Router();
 
-  /** Another county's meeting answers 404 word for word as an unknown one does (api/register.ts findVisible). */
-  const meeting = async (actor: Actor, id: string): Promise<MeetingRow> => {
-    const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE id = $1', [id]);
-    const row = r.rows[0];
-    const mayRead = row && (row.county === null ? actor.area === '*' : mayActIn(actor, row.county));
-    if (!mayRead) throw notFound(`meeting ${id} does not exist (or its agenda is not built yet)`);
-    return row;
-  };
+  const meeting = (actor: Actor, id: string) => findMeeting(db, actor, id);
 
   router.get('/', async (req, res) => {
     const actor = actorOf(req);
     requireRole(actor, READERS, 'meeting records');
     const q = parse(MeetingQuery, req.query, 'query');
-    const county = actor.area === '*' && !q.county ? null : countyFor(actor, q.county, 'the meetings');
-    const r = await db.query<MeetingRow>(
-      'SELECT * FROM meetings WHERE ($1::text IS NULL OR county = $1) ORDER BY held_on DESC LIMIT 100',
-      [county],
-    );
-    res.json({ items: r.rows.map(view) });
+    res.json({ items: (await listMeetings(db, actor, q.county)).map(view) });
   });
 
   router.get('/schedule', async (req, res) => {
@@ -134,22 +169,7 @@ export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): R
   router.post('/:id/minutes', async (req, res) => {
     const actor = actorOf(req);
     requireRole(actor, ['petition_officer', 'leader'], 'recording minutes');
-    const body = parse(MinutesBody, req.body);
-    const row = await meeting(actor, req.params.id);
-    // A county's meeting directs that county's petitions only.
-    const ids = body.directions.map((d) => d.petitionId);
-    const areas = await db.query<{ id: string; area: string }>(`SELECT id, area FROM cases WHERE kind = 'petition' AND id = ANY($1::text[])`, [ids]);
-    for (const p of areas.rows) {
-      if (row.county !== null && areaSegments(p.area)[0] !== row.county) {
-        throw forbidden(`${p.id} 不属于${row.county}，本次会议不能对其作出指示 (petition ${p.id} lies outside the meeting's county ${row.county})`);
-      }
-    }
-    try {
-      res.json(await client.workflow.getHandle(req.params.id).executeUpdate(recordMinutes, { args: [{ ...body, actor: actorRef(actor) }] }));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw conflict(`meeting ${req.params.id} is closed; its minutes can no longer be recorded`);
-      throw fromTemporal(err, req.params.id);
-    }
+    res.json(await recordMeetingMinutes({ client, db }, actor, req.params.id, parse(MinutesBody, req.body)));
   });
 
   return router;

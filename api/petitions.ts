@@ -26,7 +26,7 @@ import { badRequest, conflict, fromTemporal } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
 import { mediationOpened } from '../workflows/mediation';
 import * as S from './petition-schemas';
-import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
+import { findInRegister, findVisible, listRegister, liveOrRegistered, type RegisterFilter } from './register';
 
 export interface PetitionDeps {
   client: Client;
@@ -45,6 +45,29 @@ interface PetitionRoute<T extends z.ZodType> {
 }
 const route = <T extends z.ZodType>(r: PetitionRoute<T>) => r as unknown as PetitionRoute<z.ZodType>;
 
+/**
+ * Petitions hold the petitioner's contact details and the reply: they are read by petition officers inside their
+ * area and by the leader responsible for them (包案领导), whatever its area; nobody else (README, API table).
+ */
+export function requireReader(actor: Actor, what: string): void {
+  requireRole(actor, STAFF, what);
+}
+export const mayReadPetition = (actor: Actor, p: Petition): boolean =>
+  actor.role === 'leader' ? p.leader?.id === actor.id : mayActIn(actor, p.area);
+
+/** 403 for a role that reads no petitions; 404 for one the member may not read, as for an unknown id. */
+export async function visiblePetition(db: Db, actor: Actor, id: string): Promise<Petition> {
+  requireReader(actor, 'petitions');
+  return findVisible<Petition>(db, 'petition', id, PETITION_ID, 'petition', (p) => mayReadPetition(actor, p));
+}
+
+/** Which part of the register a member's list covers: a leader its own petitions, an officer its area (or a part of it). */
+export function petitionListScope(actor: Actor, area?: string): RegisterFilter {
+  const within = area ?? (actor.area === '*' ? '' : actor.area);
+  if (within) requireArea(actor, within);
+  return { area: within || undefined, leaderId: actor.role === 'leader' ? actor.id : undefined };
+}
+
 export function petitionRoutes(deps: PetitionDeps): Router {
   const { client, db, policy, taskQueue } = deps;
   const router = Router();
@@ -53,20 +76,7 @@ export function petitionRoutes(deps: PetitionDeps): Router {
   /** Every county with petitions has its weekly dispatch meeting: the first petition of a county schedules it. */
   const ensureMeeting = countyScheduleEnsurer(client, taskQueue, policy);
 
-  /**
-   * Petitions hold the petitioner's contact details and the reply: they are read by petition officers inside their
-   * area and by the leader responsible for them (包案领导), whatever its area; nobody else (README, API table).
-   */
-  function requireReader(actor: Actor, what: string): void {
-    requireRole(actor, STAFF, what);
-  }
-  /** 403 for a role that reads no petitions; 404 for one the member may not read, as for an unknown id. */
-  async function visible(actor: Actor, id: string): Promise<Petition> {
-    requireReader(actor, 'petitions');
-    return findVisible<Petition>(db, 'petition', id, PETITION_ID, 'petition', (p) =>
-      actor.role === 'leader' ? p.leader?.id === actor.id : mayActIn(actor, p.area),
-    );
-  }
+  const visible = (actor: Actor, id: string) => visiblePetition(db, actor, id);
 
   router.post('/', async (req, res) => {
     const actor = actorOf(req);
@@ -112,17 +122,10 @@ export function petitionRoutes(deps: PetitionDeps): Router {
     const actor = actorOf(req);
     requireReader(actor, 'petitions');
     const q = parse(S.PetitionListQuery, req.query, 'query');
-    const area = q.area ?? (actor.area === '*' ? '' : actor.area);
-    if (area) requireArea(actor, area);
     const rows = await listRegister<Petition>(
       db,
       'petition',
-      {
-        area: area || undefined,
-        leaderId: actor.role === 'leader' ? actor.id : undefined,
-        status: q.status,
-        overdue: q.overdue === undefined ? undefined : q.overdue === 'true',
-      },
+      { ...petitionListScope(actor, q.area), status: q.status, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
       q,
     );
     res.json({

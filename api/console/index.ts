@@ -25,6 +25,7 @@ import {
   type ConsoleDeps,
 } from './http';
 import { mediationPages } from './mediation-pages';
+import { petitionPages } from './petition-pages';
 import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
 import { statsPages } from './stats-pages';
@@ -138,6 +139,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(statsPages(deps, page));
   router.use(memberPages(deps, page));
   router.use(villagePages(deps, page));
+  router.use(petitionPages(deps, page));
 
   router.use((req, res) => page(req, res, 'message', { title: '未找到', message: '页面不存在，或不在您的辖区内。' }, 404));
   router.use(consoleErrorHandler(page));

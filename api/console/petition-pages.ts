@@ -1,0 +1,183 @@
+import { Router, type Request, type Response } from 'express';
+import type { Agenda, MeetingDirection } from '../../domain/ports';
+import { DEADLINE_NAMES, DIRECTION_NAMES, STATUS_NAMES, type Direction, type Petition, type PetitionStatus } from '../../domain/petition';
+import { petitionState } from '../../workflows/petition';
+import { listRegister, liveOrRegistered } from '../register';
+import { ApiError } from '../errors';
+import { findMeeting, listMeetings, MINUTES_TAKERS, recordMeetingMinutes, type MeetingRow } from '../meetings';
+import { parse } from '../mediations';
+import { MinutesBody } from '../petition-schemas';
+import { petitionListScope, requireReader, visiblePetition } from '../petitions';
+import { chinese, display, timeLeft } from './format';
+import { member, type ConsoleDeps, type pageRenderer } from './http';
+
+/**
+ * The petition register for petition officers (their area) and leaders (the petitions they are 包案领导 of), and a
+ * page per petition with every step, every deadline and the reply. Who may read what is the API's rule
+ * (api/petitions.ts: requireReader, petitionListScope, visiblePetition); a petition the member may not read is 404.
+ */
+type Page = ReturnType<typeof pageRenderer>;
+
+const CHANNEL_NAMES: Record<string, string> = { letter: '来信', visit: '来访', online: '网上信访' };
+const DECISION_NAMES: Record<string, string> = { supported: '支持', partially_supported: '部分支持', not_supported: '不支持' };
+
+/** The steps of the timeline in words; an action the console does not know yet is shown by its name. */
+const TIMELINE_NAMES: Record<string, string> = {
+  registered: '登记信访事项',
+  assigned: '转送交办',
+  objected: '责任单位提出异议',
+  leader_assigned: '确定包案领导',
+  leader_reassigned: '更换包案领导',
+  accepted: '受理并书面告知',
+  extended: '延长办理期限',
+  replied: '出具答复意见书',
+  review_requested: '申请复查',
+  review_answered: '复查答复',
+  re_review_requested: '申请复核',
+  hearing_started: '听证开始（期限暂停）',
+  hearing_ended: '听证结束',
+  re_review_answered: '复核答复',
+  transferred_to_mediation: '转人民调解',
+  mediation_outcome: '调解结果',
+  resolved_by_mediation: '经调解化解',
+  returned_from_mediation: '调解未成，恢复办理',
+  weekly_review: '周调度会议定',
+  deadline_warning: '期限预警',
+  deadline_passed: '期限届满',
+  closed: '办结',
+};
+
+const LIST_LIMIT = 200;
+
+/** The deadlines still running, nearest first, with the time left in words. */
+function deadlinesOf(p: Petition, now: number) {
+  return Object.entries(p.deadlines)
+    .filter((e): e is [keyof typeof DEADLINE_NAMES, string] => typeof e[1] === 'string')
+    .map(([key, at]) => ({ key, name: DEADLINE_NAMES[key], at, left: timeLeft(at, now) }))
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+function timelineText(e: Petition['timeline'][number]): string {
+  const d = e.details ?? {};
+  const parts: string[] = [];
+  if (typeof d.direction === 'string') parts.push(DIRECTION_NAMES[d.direction as Direction] ?? d.direction);
+  for (const k of ['note', 'reason', 'opinion', 'notice', 'reasons']) if (typeof d[k] === 'string' && d[k]) parts.push(d[k] as string);
+  if (typeof d.unit === 'string') parts.push(d.unit);
+  if (typeof d.days === 'number') parts.push(`${d.days}天`);
+  if (typeof d.deadline === 'string') parts.push(DEADLINE_NAMES[d.deadline as keyof typeof DEADLINE_NAMES] ?? d.deadline);
+  return parts.join('；');
+}
+
+export function petitionPages(deps: ConsoleDeps, page: Page): Router {
+  const { db, client } = deps;
+  const router = Router();
+  const statuses = Object.entries(STATUS_NAMES).map(([value, name]) => ({ value, name }));
+
+  router.get('/petitions', async (req, res) => {
+    const actor = member(req);
+    requireReader(actor, 'petitions');
+    const raw = typeof req.query.status === 'string' ? req.query.status : '';
+    const status = raw in STATUS_NAMES ? (raw as PetitionStatus) : undefined;
+    const rows = await listRegister<Petition>(db, 'petition', { ...petitionListScope(actor), status }, { limit: LIST_LIMIT, offset: 0 });
+    const now = Date.now();
+    const items = rows.map((p) => {
+      const next = deadlinesOf(p, now)[0];
+      return { id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, statusName: STATUS_NAMES[p.status], overdue: p.overdue, leader: p.leader?.name, unit: p.unit?.name, next };
+    });
+    const title = actor.role === 'leader' ? '我包案的信访事项' : '信访登记簿';
+    page(req, res, 'petitions', { title, items, statuses, status: status ?? '', full: rows.length === LIST_LIMIT, limit: LIST_LIMIT });
+  });
+
+  router.get('/petitions/:id', async (req, res) => {
+    const actor = member(req);
+    const registered = await visiblePetition(db, actor, req.params.id);
+    const p = await liveOrRegistered(client, registered, petitionState, req);
+    const now = Date.now();
+    const doc = p.reply
+      ? (await db.query<{ title: string; body: string; created_at: Date }>('SELECT title, body, created_at FROM documents WHERE case_id = $1 AND id = $2', [p.id, p.reply.documentId])).rows[0]
+      : undefined;
+    page(req, res, 'petition', {
+      title: `信访事项 ${p.id}`,
+      p,
+      statusName: STATUS_NAMES[p.status],
+      channelName: CHANNEL_NAMES[p.channel] ?? p.channel,
+      deadlines: deadlinesOf(p, now),
+      reply: p.reply ? { ...p.reply, decisionName: DECISION_NAMES[p.reply.decision] ?? p.reply.decision } : null,
+      document: doc ? { title: doc.title, body: doc.body, at: display(doc.created_at) } : null,
+      direction: p.lastDirection ? { ...p.lastDirection, name: DIRECTION_NAMES[p.lastDirection.direction] } : null,
+      timeline: p.timeline.map((e) => ({ ...e, name: TIMELINE_NAMES[e.action] ?? e.action, toName: STATUS_NAMES[e.to], text: timelineText(e) })),
+    });
+  });
+
+  // ---- the weekly dispatch meeting: agenda, minutes with one direction per petition, past meetings
+  const MEETING_STATUS: Record<string, string> = { preparing: '准备中', agenda_sent: '议程已发送，待录入纪要', minutes_recorded: '纪要已录入', closed_without_minutes: '未录入纪要即结束' };
+  const directions = Object.entries(DIRECTION_NAMES).map(([value, name]) => ({ value, name }));
+  const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+
+  router.get('/meetings', async (req, res) => {
+    const rows = await listMeetings(db, member(req));
+    const items = rows.map((m) => ({
+      id: m.id, href: `/console/meetings/${encodeURIComponent(m.id)}`, heldOn: display(m.held_on), statusName: MEETING_STATUS[m.status] ?? m.status,
+      count: (m.agenda as Agenda | null)?.items?.length ?? 0,
+    }));
+    page(req, res, 'meetings', { title: '周调度会议', items });
+  });
+
+  function meetingPage(req: Request, res: Response, m: MeetingRow, extra: Record<string, unknown> = {}, status = 200) {
+    const actor = member(req);
+    const agenda = (m.agenda as Agenda | null)?.items ?? [];
+    const given = new Map(((m.directions as MeetingDirection[] | null) ?? []).map((d) => [d.petitionId, d]));
+    const v = (extra.values as Record<string, string> | undefined) ?? {};
+    const open = m.status === 'agenda_sent' && MINUTES_TAKERS.includes(actor.role);
+    page(req, res, 'meeting', {
+      title: `周调度会议 ${display(m.held_on).slice(0, 10)}`,
+      m: { ...m, heldOn: display(m.held_on), statusName: MEETING_STATUS[m.status] ?? m.status, action: `/console/meetings/${encodeURIComponent(m.id)}/minutes` },
+      open,
+      chair: v.chair ?? m.chair ?? '',
+      attendees: v.attendees ?? (m.attendees ?? []).join('、'),
+      items: agenda.map((i) => {
+        const d = given.get(i.id);
+        return {
+          ...i, directionName: d ? DIRECTION_NAMES[d.direction] : null, note: d?.note,
+          error: (extra.errors as Record<string, string> | undefined)?.[`note-${i.id}`], typed: v[`note-${i.id}`] ?? '',
+          options: directions.map((o) => ({ ...o, selected: o.value === v[`direction-${i.id}`] })),
+        };
+      }),
+      ...extra,
+    }, status);
+  }
+
+  router.get('/meetings/:id', async (req, res) => {
+    const m = await findMeeting(db, member(req), req.params.id);
+    meetingPage(req, res, m, { done: req.query.done === 'minutes' });
+  });
+
+  router.post('/meetings/:id/minutes', async (req, res) => {
+    const actor = member(req);
+    const m = await findMeeting(db, actor, req.params.id);
+    const values: Record<string, string> = {};
+    for (const [k, val] of Object.entries(req.body ?? {})) if (k !== '_csrf') values[k] = str(val);
+    const agenda = (m.agenda as Agenda | null)?.items ?? [];
+    const errors: Record<string, string> = {};
+    if (!values.chair) errors.chair = '请填写主持人。';
+    const attendees = (values.attendees ?? '').split(/[、,，\n]+/).map((a) => a.trim()).filter(Boolean);
+    if (attendees.length === 0) errors.attendees = '请填写参会人员。';
+    const chosen = agenda.filter((i) => values[`direction-${i.id}`]);
+    for (const i of chosen) if (!values[`note-${i.id}`]) errors[`note-${i.id}`] = '请填写指示内容。';
+    if (Object.keys(errors).length === 0) {
+      try {
+        const body = parse(MinutesBody, {
+          chair: values.chair, attendees,
+          directions: chosen.map((i) => ({ petitionId: i.id, direction: values[`direction-${i.id}`], note: values[`note-${i.id}`] })),
+        });
+        await recordMeetingMinutes({ client, db }, actor, m.id, body);
+        return res.redirect(303, `/console/meetings/${encodeURIComponent(m.id)}?done=minutes`);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status === 404 || err.status === 403) throw err;
+        errors._form = chinese(err.message);
+      }
+    }
+    meetingPage(req, res, m, { values, errors }, 400);
+  });
+  return router;
+}
