@@ -17,6 +17,7 @@ import { petitionRoutes } from './petitions';
 import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
 import { bodyLimits } from './body-limits';
 import { statsRoutes } from './stats';
+import { tokenRoutes } from './tokens';
 import { buildOpenApi } from './openapi';
 import { CreateUserBody } from './schemas';
 
@@ -31,6 +32,8 @@ export interface ApiDeps {
   trustProxy?: false | number | string;
   /** The clock of health checks (tests pin it); Date.now by default. */
   now?: () => number;
+  /** Days a member's token lives (TOKEN_TTL_DAYS); 90 by default. */
+  tokenTtlDays?: number;
 }
 
 /** The HTTP API: validate, authorise, call Temporal, answer. */
@@ -117,11 +120,12 @@ export function createApp(deps: ApiDeps): express.Express {
     } else if (body.level || body.committee) {
       throw badRequest('level: only mediators have a level and committee');
     }
-    const created = await createUser(db, body, actor);
+    const created = await createUser(db, body, actor, deps.tokenTtlDays);
     // The console's one-time invitation link (shown once, expiring) beside the API token.
     const invitation = await createInvitation(db, created.user.id, actor.id);
     res.status(201).json({ ...created, invitation: invitationLink(req, invitation) });
   });
+  api.use('/users', tokenRoutes(deps)); // revocation, rotation, deactivation (api/tokens.ts)
   api.use('/mediations', mediationRoutes(deps));
   api.use('/village-decisions', villageRoutes(deps));
   api.use('/petitions', petitionRoutes(deps));

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Actor, Role } from '../domain/actors';
 import { areaContains } from '../domain/areas';
 import type { Db } from '../platform/db';
-import { findUserByToken, toActor } from '../platform/users';
+import { checkToken, toActor } from '../platform/users';
 import { ApiError, forbidden } from './errors';
 
 /** Bearer token → staff member (401 when missing or unknown). */
@@ -11,9 +11,14 @@ export function authenticate(db: Db): RequestHandler {
     try {
       const m = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '');
       if (!m) throw new ApiError(401, 'unauthenticated', 'missing Authorization: Bearer <token> header');
-      const user = await findUserByToken(db, m[1]);
-      if (!user) throw new ApiError(401, 'unauthenticated', 'unknown or revoked token');
-      req.actor = toActor(user);
+      // Says whether the token expired or is unknown (revoked, rotated, deactivated), never which ids exist.
+      const checked = await checkToken(db, m[1]);
+      if ('refused' in checked) {
+        throw checked.refused === 'expired'
+          ? new ApiError(401, 'token_expired', 'this token has expired; ask an administrator for a new one')
+          : new ApiError(401, 'unauthenticated', 'unknown or revoked token');
+      }
+      req.actor = toActor(checked.user);
       next();
     } catch (err) {
       next(err);

@@ -37,6 +37,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(\d+|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*|loopback|linklocal|uniquelocal)$/, 'must be a hop count, or addresses/subnets of the proxy (10.0.0.5, 10.0.0.0/8, loopback)')
     .optional(),
+  /** Days a member's bearer token lives from its issue or rotation (the built-in administrator's token does not expire). */
+  TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

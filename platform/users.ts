@@ -42,9 +42,28 @@ export function toActor(u: UserView): Actor {
   return { id: u.id, name: u.name, email: u.email, role: u.role, area: u.area, level: u.level ?? undefined, committee: u.committee ?? undefined };
 }
 
+/** The default life of a member's token in days (TOKEN_TTL_DAYS in platform/config.ts). */
+export const DEFAULT_TOKEN_TTL_DAYS = 90;
+
+/**
+ * The holder of a bearer token, or why it is refused: `expired` when its expiry has passed, `unknown` otherwise
+ * (never issued, revoked, rotated away, or its member deactivated — a deactivated member is refused explicitly, even
+ * if its hash were ever written back).
+ */
+export async function checkToken(db: Db, token: string): Promise<{ user: UserView } | { refused: 'expired' | 'unknown' }> {
+  const r = await db.query<UserRow & { deactivated_at: Date | null; token_expires_at: Date | null; expired: boolean }>(
+    'SELECT *, token_expires_at IS NOT NULL AND token_expires_at <= now() AS expired FROM users WHERE token_hash = $1',
+    [hashToken(token)],
+  );
+  const row = r.rows[0];
+  if (!row || row.deactivated_at) return { refused: 'unknown' };
+  if (row.expired) return { refused: 'expired' };
+  return { user: view(row) };
+}
+
 export async function findUserByToken(db: Db, token: string): Promise<UserView | undefined> {
-  const r = await db.query<UserRow>('SELECT * FROM users WHERE token_hash = $1', [hashToken(token)]);
-  return r.rows[0] && view(r.rows[0]);
+  const c = await checkToken(db, token);
+  return 'user' in c ? c.user : undefined;
 }
 
 export async function findUsersByIds(db: Db, ids: string[]): Promise<UserView[]> {
@@ -84,16 +103,16 @@ export function grantRefusal(by: Pick<Actor, 'role' | 'area'>, input: Pick<NewUs
 }
 
 /** Creates a member and records who created it in the audit trail; returns the token once. */
-export async function createUser(db: Db, input: NewUser, by: Actor): Promise<{ user: UserView; token: string }> {
+export async function createUser(db: Db, input: NewUser, by: Actor, ttlDays = DEFAULT_TOKEN_TTL_DAYS): Promise<{ user: UserView; token: string }> {
   const refusal = grantRefusal(by, input);
   if (refusal) throw new NotPermitted(refusal);
   const token = newToken();
   const id = `u_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   return withTransaction(db, async (q) => {
     const r = await q.query<UserRow>(
-      `INSERT INTO users (id, name, email, role, area, level, committee, token_hash, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-      [id, input.name, input.email, input.role, input.area, input.level ?? null, input.committee ?? null, hashToken(token), by.id],
+      `INSERT INTO users (id, name, email, role, area, level, committee, token_hash, created_by, token_expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(days => $10)) RETURNING *`,
+      [id, input.name, input.email, input.role, input.area, input.level ?? null, input.committee ?? null, hashToken(token), by.id, ttlDays],
     );
     const user = view(r.rows[0]);
     await q.query(
@@ -105,12 +124,47 @@ export async function createUser(db: Db, input: NewUser, by: Actor): Promise<{ u
   });
 }
 
-/** The built-in administrator: its token is PINGAN_ADMIN_TOKEN or the one stored under the data directory. */
+/**
+ * The built-in administrator: its token is PINGAN_ADMIN_TOKEN or the one stored under the data directory. It does
+ * not expire (token_expires_at NULL): it is changed by changing that variable or file and restarting.
+ */
 export async function ensureAdmin(db: Db, token: string): Promise<void> {
   await db.query(
     `INSERT INTO users (id, name, email, role, area, token_hash, created_by)
      VALUES ('admin', '系统管理员', 'admin@pingan.local', 'admin', '*', $1, 'system')
-     ON CONFLICT (id) DO UPDATE SET token_hash = EXCLUDED.token_hash`,
+     ON CONFLICT (id) DO UPDATE SET token_hash = EXCLUDED.token_hash, token_expires_at = NULL`,
     [hashToken(token)],
   );
+}
+
+/** A member as token management sees it (with whether it is still active). */
+export async function findMemberForTokens(db: Db, id: string): Promise<(UserView & { active: boolean }) | undefined> {
+  const r = await db.query<UserRow & { deactivated_at: Date | null }>('SELECT * FROM users WHERE id = $1', [id]);
+  return r.rows[0] && { ...view(r.rows[0]), active: !r.rows[0].deactivated_at };
+}
+
+/**
+ * Revokes a member's token (the old one answers 401 at once) or, with `rotate`, replaces it by a new one returned
+ * once with a fresh expiry. Audited: who, when, what.
+ */
+export async function replaceToken(
+  db: Db, userId: string, by: Actor, mode: 'revoke' | 'rotate', ttlDays = DEFAULT_TOKEN_TTL_DAYS,
+): Promise<{ token?: string; expiresAt?: string } | undefined> {
+  const token = mode === 'rotate' ? newToken() : undefined;
+  const hash = token ? hashToken(token) : `revoked:${userId}:${randomUUID()}`;
+  return withTransaction(db, async (q) => {
+    const r = await q.query<{ token_expires_at: Date | null }>(
+      `UPDATE users SET token_hash = $2, token_expires_at = CASE WHEN $3::boolean THEN now() + make_interval(days => $4) ELSE token_expires_at END
+        WHERE id = $1 AND id <> 'admin' AND deactivated_at IS NULL RETURNING token_expires_at`,
+      [userId, hash, mode === 'rotate', ttlDays],
+    );
+    if (!r.rows[0]) return undefined;
+    const expiresAt = mode === 'rotate' && r.rows[0].token_expires_at ? toShanghaiIso(r.rows[0].token_expires_at) : undefined;
+    await q.query(
+      `INSERT INTO audit_events (id, subject, at, actor_id, actor_name, actor_role, action, details)
+       VALUES ($1, 'user', now(), $2, $3, $4, $5, $6)`,
+      [`user:${userId}:token_${mode}d:${randomUUID()}`, by.id, by.name, by.role, mode === 'rotate' ? 'token_rotated' : 'token_revoked', JSON.stringify({ userId, expiresAt })],
+    );
+    return { token, expiresAt };
+  });
 }
