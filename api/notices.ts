@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
-import Handlebars from 'handlebars';
 import type { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { TEMPLATES_DIR } from '../activities/templates';
-import { toShanghaiDisplay, toShanghaiIso } from '../domain/time';
+import { toShanghaiIso } from '../domain/time';
 import type { PublicNoticeView, VillagePublicAction } from '../domain/village';
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { villageAction } from '../workflows/village-decision';
 import { ApiError, conflict, fromTemporal, fromZod, notFound } from './errors';
+import { loadHtmlPages, type Render } from './html-pages';
 import { assertStorableText } from './input-guard';
 import * as S from './village-schemas';
 
@@ -74,25 +73,8 @@ const BOARD_DIR = path.join(TEMPLATES_DIR, 'board');
  * Board templates end in `.handlebars`, not `.hbs`: the mail loader (activities/templates.ts) compiles every `.hbs`
  * under templates/ as a plain-text mail with a Subject line and no escaping; these are HTML pages and escape.
  */
-export function loadBoardTemplates(dir = BOARD_DIR): (name: string, data: Record<string, unknown>) => string {
-  const hb = Handlebars.create();
-  hb.registerHelper('datetime', (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? toShanghaiDisplay(new Date(v)) : ''));
-  hb.registerHelper('date', (v: unknown) => (typeof v === 'string' ? toShanghaiDisplay(new Date(v)).slice(0, 10) : ''));
-  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hb.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b));
-  const pages = new Map<string, HandlebarsTemplateDelegate>();
-  for (const f of fs.readdirSync(dir)) {
-    if (!f.endsWith('.handlebars')) continue;
-    const name = f.replace(/\.handlebars$/, '');
-    const source = fs.readFileSync(path.join(dir, f), 'utf8');
-    if (name.startsWith('_')) hb.registerPartial(name.slice(1), source);
-    else pages.set(name, hb.compile(source, { strict: false }));
-  }
-  return (name, data) => {
-    const t = pages.get(name);
-    if (!t) throw new Error(`no board template named ${name}`);
-    return t(data);
-  };
+export function loadBoardTemplates(dir = BOARD_DIR): Render {
+  return loadHtmlPages(dir, 'board');
 }
 
 interface NoticeRow {
