@@ -1,0 +1,29 @@
+/** Runs `count` calls of `fn` with `concurrency` in flight; the latency of each (ms) and the throughput. */
+export async function runConcurrently(
+  count: number,
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+  progress?: (done: number) => void,
+): Promise<{ ms: number[]; perSecond: number }> {
+  const ms: number[] = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      const t = process.hrtime.bigint();
+      await fn(i);
+      ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (progress && ms.length % 50 === 0) progress(ms.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { ms, perSecond: Number((ms.length / seconds).toFixed(2)) };
+}
+
+/** The p-th quantile (0..1) of latencies in ms, rounded to 0.1 ms (nearest rank). */
+export function percentile(ms: number[], p: number): number {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return Number(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))].toFixed(1));
+}
