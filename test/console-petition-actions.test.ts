@@ -23,6 +23,7 @@ let officer: Member, colleague: Member, leader: Member, otherLeader: Member;
 let pid = '';
 let waiting = '';
 let moved = '';
+let dispute = '';
 
 const register = async (subject: string) => {
   const r = await sys.call('POST', '/api/v1/petitions', {
@@ -43,6 +44,7 @@ beforeAll(async () => {
   pid = await register('村道占地补偿');
   waiting = await register('灌溉机井维修');
   moved = await register('自来水管网改造');
+  dispute = await register('邻里排水纠纷');
 });
 afterAll(async () => {
   await browser?.close();
@@ -228,6 +230,31 @@ test('a double submit changes nothing; a form without its CSRF token is refused'
   expect(stale).toContain('孙局长');
   expect(await offered(page)).toEqual(['受理并书面告知', '提出异议（不属于本单位职权范围）', '确定包案领导', '转人民调解（访调对接）']);
   expect(await check(page, 'petition-actions-stale-desktop')).toEqual([]);
+  await context.close();
+});
+
+test('an officer transfers a petition to people\'s mediation; a village outside its area is refused by the field (phone, JavaScript off)', async () => {
+  const { context, page } = await signedIn(browser, officer, PHONE, false);
+  await page.goto(`${sys.url}/console/petitions/${dispute}`);
+  await page.click('#do-transfer-to-mediation summary');
+  await page.selectOption('#transfer-to-mediation-category', 'neighbourhood');
+  await page.fill('#transfer-to-mediation-area', '别的县/某镇/某村');
+  await page.fill('#transfer-to-mediation-respondent1', '吴某');
+  await page.click('#do-transfer-to-mediation button[type=submit]');
+  await page.waitForSelector('#transfer-to-mediation-area-error');
+  expect(await page.locator('#transfer-to-mediation-area-error').innerText()).toBe('只能转交本辖区内的村。');
+  expect(await page.inputValue('#transfer-to-mediation-respondent1')).toBe('吴某');
+  expect(await page.inputValue('#transfer-to-mediation-category')).toBe('neighbourhood');
+  await check(page, 'petition-actions-transfer-refused-phone', false);
+  await page.fill('#transfer-to-mediation-area', where.village);
+  await submit(page, 'transfer-to-mediation');
+  expect(await page.locator('[role=status]').innerText()).toBe('已转人民调解，调解案件已登记。');
+  expect(await page.locator('.badges').innerText()).toContain(STATUS_NAMES.in_mediation);
+  const link = page.locator('.facts a[href^="/console/mediations/MED-"]');
+  expect(await link.count()).toBe(1);
+  // While the mediation has the matter, the office's steps wait; only the responsible leader may still be named.
+  expect(await offered(page)).toEqual(['确定包案领导']);
+  await check(page, 'petition-actions-in-mediation-phone', false);
   await context.close();
 });
 
