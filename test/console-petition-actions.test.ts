@@ -206,6 +206,12 @@ test('a double submit changes nothing; a form without its CSRF token is refused'
   expect(await forged.text()).toContain('表单已失效');
   expect(await timeline(waiting)).toHaveLength(before);
 
+  // A step the API does not have (even one named like an object's own property) is 404.
+  for (const step of ['constructor', 'weekly-review']) {
+    const r = await context.request.post(`${sys.url}/console/petitions/${waiting}/${step}`, { form: { _csrf: csrf, seen }, maxRedirects: 0 });
+    expect(r.status()).toBe(404);
+  }
+
   // The same form sent twice at once (a double click): one step.
   const [a, b] = await Promise.all([post(context, { _csrf: csrf, seen, leaderId: otherLeader.id }), post(context, { _csrf: csrf, seen, leaderId: otherLeader.id })]);
   expect([a.status(), b.status()]).toEqual([303, 303]);

@@ -110,7 +110,7 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       ? (await db.query<{ title: string; body: string; created_at: Date }>('SELECT title, body, created_at FROM documents WHERE case_id = $1 AND id = $2', [p.id, p.reply.documentId])).rows[0]
       : undefined;
     const actions = await actionsView(db, deps.policy, p, actor, now);
-    const done = typeof req.query.done === 'string' ? PETITION_FORMS[req.query.done]?.done : undefined;
+    const done = typeof req.query.done === 'string' && Object.hasOwn(PETITION_FORMS, req.query.done) ? PETITION_FORMS[req.query.done].done : undefined;
     page(req, res, 'petition', {
       title: `信访事项 ${p.id}`,
       p,
@@ -144,8 +144,8 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
   router.post('/petitions/:id/:action', async (req, res) => {
     const actor = member(req);
     const { id, action } = req.params;
+    if (!Object.hasOwn(PETITION_FORMS, action)) throw new ApiError(404, 'not_found', 'no such action');
     const form = PETITION_FORMS[action];
-    if (!form) throw new ApiError(404, 'not_found', 'no such action');
     const values = req.body as Values;
     const seen = Number.parseInt(String(values.seen ?? ''), 10);
     const doneUrl = `/console/petitions/${id}?done=${action}`;
