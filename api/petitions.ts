@@ -22,7 +22,7 @@ import { countyScheduleEnsurer } from '../platform/schedules';
 import { findUsersByIds } from '../platform/users';
 import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
 import { actorOf, mayActIn, requireArea, requireRole } from './auth';
-import { badRequest, conflict, fromTemporal } from './errors';
+import { badRequest, conflict, fromTemporal, notFound } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
 import { mediationOpened } from '../workflows/mediation';
 import * as S from './petition-schemas';
@@ -41,7 +41,7 @@ const STAFF: Role[] = ['petition_officer', 'leader'];
 interface PetitionRoute<T extends z.ZodType> {
   path: string;
   schema: T;
-  build(body: z.infer<T>, actor: Actor, p: Petition, req: Request): Promise<PetitionStaffAction> | PetitionStaffAction;
+  build(body: z.infer<T>, actor: Actor, p: Petition, deps: PetitionDeps): Promise<PetitionStaffAction> | PetitionStaffAction;
 }
 const route = <T extends z.ZodType>(r: PetitionRoute<T>) => r as unknown as PetitionRoute<z.ZodType>;
 
@@ -66,6 +66,89 @@ export function petitionListScope(actor: Actor, area?: string): RegisterFilter {
   const within = area ?? (actor.area === '*' ? '' : actor.area);
   if (within) requireArea(actor, within);
   return { area: within || undefined, leaderId: actor.role === 'leader' ? actor.id : undefined };
+}
+
+/** Staff steps on a petition: the route and the workflow action its body becomes. */
+export const ACTION_ROUTES = [
+  route({ path: 'assign', schema: S.AssignBody, build: (b, a) => ({ type: 'assign', actor: actorRef(a), unit: { name: b.unit, headName: b.unitHead } }) }),
+  route({ path: 'accept', schema: S.AcceptBody, build: (b, a) => ({ type: 'accept', actor: actorRef(a), notice: b.notice }) }),
+  route({ path: 'objection', schema: S.ObjectBody, build: (b, a) => ({ type: 'object', actor: actorRef(a), reasons: b.reasons }) }),
+  route({
+    path: 'leader',
+    schema: S.LeaderBody,
+    async build(b, a, _p, { db }) {
+      const [leader] = await findUsersByIds(db, [b.leaderId]);
+      if (!leader || leader.role !== 'leader') throw badRequest(`leaderId: ${b.leaderId} is not a leader`);
+      return { type: 'assignLeader', actor: actorRef(a), leader: { id: leader.id, name: leader.name, role: leader.role } };
+    },
+  }),
+  route({ path: 'extension', schema: S.ExtendBody, build: (b, a) => ({ type: 'extend', actor: actorRef(a), ...b }) }),
+  route({ path: 'reply', schema: S.ReplyBody, build: (b, a) => ({ type: 'reply', actor: actorRef(a), ...b }) }),
+  route({ path: 'review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReview', actor: actorRef(a), reason: b.reason }) }),
+  route({ path: 'review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReview', actor: actorRef(a), opinion: b.opinion }) }),
+  route({ path: 're-review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReReview', actor: actorRef(a), reason: b.reason }) }),
+  route({ path: 'hearing-start', schema: S.EmptyBody, build: (_b, a) => ({ type: 'startHearing', actor: actorRef(a) }) }),
+  route({ path: 'hearing-end', schema: S.EmptyBody, build: (_b, a) => ({ type: 'endHearing', actor: actorRef(a) }) }),
+  route({ path: 're-review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReReview', actor: actorRef(a), opinion: b.opinion }) }),
+  route({
+    path: 'transfer-to-mediation',
+    schema: S.TransferBody,
+    async build(b, a, p, deps) {
+      const { policy } = deps;
+      if (!findCategory(policy, b.category)) throw badRequest(`category: unknown category ${b.category}`);
+      if (b.area.split('/').length !== 3) throw badRequest('area: the village where the dispute arose: county/township/village');
+      requireArea(a, b.area);
+      if (p.linkedMediation) throw conflict(`已转入调解 ${p.linkedMediation.id} (already transferred)`);
+      // One case per petition, whoever transfers it and however often the request is retried.
+      const mediationId = mediationIdForPetition(p.id);
+      const action: PetitionStaffAction = { type: 'transferToMediation', actor: actorRef(a), mediationId, referral: b };
+      if (p.transferHoldsClock) return action; // the petition workflow starts the case once it has taken the transfer
+      // A petition registered before that rule: check the transfer first, then start the case, then link it.
+      try {
+        checkPetitionAction(p, action, Date.now(), policy);
+      } catch (err) {
+        throw conflict((err as Error).message);
+      }
+      await startMediationCase(deps, mediationInputFor(p, b, a, Date.now(), policy));
+      return { type: 'transferToMediation', actor: actorRef(a), mediationId };
+    },
+  }),
+];
+
+/**
+ * One staff step on a petition (the API's POST /petitions/:id/<path> and the console's forms): role, body, who may
+ * read the petition, then the workflow's update, whose validator runs the domain check (checkPetitionAction).
+ */
+export async function performPetitionAction(deps: PetitionDeps, actor: Actor, id: string, path: string, input: unknown): Promise<Petition> {
+  const { client, db, policy } = deps;
+  const r = ACTION_ROUTES.find((x) => x.path === path);
+  if (!r) throw notFound(`no action ${path}`);
+  requireRole(actor, STAFF, r.path);
+  const body = parse(r.schema, input);
+  const p = await visiblePetition(db, actor, id);
+  const closed = (q: Petition, a: PetitionStaffAction) => {
+    try {
+      checkPetitionAction(q, a, Date.now(), policy);
+    } catch (err) {
+      return conflict((err as Error).message);
+    }
+    return conflict(`信访事项已办结 (petition ${q.id} is closed)`);
+  };
+  if (p.finished && r.path !== 'transfer-to-mediation') throw closed(p, await r.build(body, actor, p, deps));
+  if (p.finished) throw conflict(`信访事项已办结 (petition ${p.id} is closed)`);
+  const action = await r.build(body, actor, p, deps);
+  try {
+    const after = await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] });
+    // The petition started its mediation case: answer once that case is in the register too.
+    if (action.type === 'transferToMediation' && after.transferHoldsClock) {
+      await client.workflow.getHandle(action.mediationId).executeUpdate(mediationOpened);
+    }
+    return after;
+  } catch (err) {
+    const now = err instanceof WorkflowNotFoundError ? await findInRegister<Petition>(db, 'petition', p.id) : undefined;
+    if (now?.finished) throw closed(now, action);
+    throw fromTemporal(err, p.id);
+  }
 }
 
 export function petitionRoutes(deps: PetitionDeps): Router {
@@ -152,80 +235,9 @@ export function petitionRoutes(deps: PetitionDeps): Router {
     res.json({ items: r.rows.map((d) => ({ id: d.id, kind: d.kind, title: d.title, body: d.body, createdAt: toShanghaiIso(d.created_at) })) });
   });
 
-  const routes = [
-    route({ path: 'assign', schema: S.AssignBody, build: (b, a) => ({ type: 'assign', actor: actorRef(a), unit: { name: b.unit, headName: b.unitHead } }) }),
-    route({ path: 'accept', schema: S.AcceptBody, build: (b, a) => ({ type: 'accept', actor: actorRef(a), notice: b.notice }) }),
-    route({ path: 'objection', schema: S.ObjectBody, build: (b, a) => ({ type: 'object', actor: actorRef(a), reasons: b.reasons }) }),
-    route({
-      path: 'leader',
-      schema: S.LeaderBody,
-      async build(b, a) {
-        const [leader] = await findUsersByIds(db, [b.leaderId]);
-        if (!leader || leader.role !== 'leader') throw badRequest(`leaderId: ${b.leaderId} is not a leader`);
-        return { type: 'assignLeader', actor: actorRef(a), leader: { id: leader.id, name: leader.name, role: leader.role } };
-      },
-    }),
-    route({ path: 'extension', schema: S.ExtendBody, build: (b, a) => ({ type: 'extend', actor: actorRef(a), ...b }) }),
-    route({ path: 'reply', schema: S.ReplyBody, build: (b, a) => ({ type: 'reply', actor: actorRef(a), ...b }) }),
-    route({ path: 'review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReview', actor: actorRef(a), reason: b.reason }) }),
-    route({ path: 'review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReview', actor: actorRef(a), opinion: b.opinion }) }),
-    route({ path: 're-review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReReview', actor: actorRef(a), reason: b.reason }) }),
-    route({ path: 'hearing-start', schema: S.EmptyBody, build: (_b, a) => ({ type: 'startHearing', actor: actorRef(a) }) }),
-    route({ path: 'hearing-end', schema: S.EmptyBody, build: (_b, a) => ({ type: 'endHearing', actor: actorRef(a) }) }),
-    route({ path: 're-review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReReview', actor: actorRef(a), opinion: b.opinion }) }),
-    route({
-      path: 'transfer-to-mediation',
-      schema: S.TransferBody,
-      async build(b, a, p) {
-        if (!findCategory(policy, b.category)) throw badRequest(`category: unknown category ${b.category}`);
-        if (b.area.split('/').length !== 3) throw badRequest('area: the village where the dispute arose: county/township/village');
-        requireArea(a, b.area);
-        if (p.linkedMediation) throw conflict(`已转入调解 ${p.linkedMediation.id} (already transferred)`);
-        // One case per petition, whoever transfers it and however often the request is retried.
-        const mediationId = mediationIdForPetition(p.id);
-        const action: PetitionStaffAction = { type: 'transferToMediation', actor: actorRef(a), mediationId, referral: b };
-        if (p.transferHoldsClock) return action; // the petition workflow starts the case once it has taken the transfer
-        // A petition registered before that rule: check the transfer first, then start the case, then link it.
-        try {
-          checkPetitionAction(p, action, Date.now(), policy);
-        } catch (err) {
-          throw conflict((err as Error).message);
-        }
-        await startMediationCase(deps, mediationInputFor(p, b, a, Date.now(), policy));
-        return { type: 'transferToMediation', actor: actorRef(a), mediationId };
-      },
-    }),
-  ];
-
-  for (const r of routes) {
+  for (const r of ACTION_ROUTES) {
     router.post(`/:id/${r.path}`, async (req: Request, res) => {
-      const actor = actorOf(req);
-      requireRole(actor, STAFF, r.path);
-      const body = parse(r.schema, req.body);
-      const p = await visible(actor, req.params.id as string);
-      const closed = (q: Petition, a: PetitionStaffAction) => {
-        try {
-          checkPetitionAction(q, a, Date.now(), policy);
-        } catch (err) {
-          return conflict((err as Error).message);
-        }
-        return conflict(`信访事项已办结 (petition ${q.id} is closed)`);
-      };
-      if (p.finished && r.path !== 'transfer-to-mediation') throw closed(p, await r.build(body, actor, p, req));
-      if (p.finished) throw conflict(`信访事项已办结 (petition ${p.id} is closed)`);
-      const action = await r.build(body, actor, p, req);
-      try {
-        const after = await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] });
-        // The petition started its mediation case: answer once that case is in the register too.
-        if (action.type === 'transferToMediation' && after.transferHoldsClock) {
-          await client.workflow.getHandle(action.mediationId).executeUpdate(mediationOpened);
-        }
-        res.json(after);
-      } catch (err) {
-        const now = err instanceof WorkflowNotFoundError ? await registered(p.id) : undefined;
-        if (now?.finished) throw closed(now, action);
-        throw fromTemporal(err, p.id);
-      }
+      res.json(await performPetitionAction(deps, actorOf(req), req.params.id as string, r.path, req.body));
     });
   }
   return router;

@@ -7,7 +7,8 @@ import { ApiError } from '../errors';
 import { findMeeting, listMeetings, MINUTES_TAKERS, recordMeetingMinutes, type MeetingRow } from '../meetings';
 import { parse } from '../mediations';
 import { MinutesBody } from '../petition-schemas';
-import { petitionListScope, requireReader, visiblePetition } from '../petitions';
+import { performPetitionAction, petitionListScope, requireReader, visiblePetition } from '../petitions';
+import { actionsView, alreadyDone, formErrors, oneAtATime, PETITION_FORMS, type Errors, type Values } from './petition-actions';
 import { chinese, display, timeLeft } from './format';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 
@@ -49,6 +50,12 @@ const TIMELINE_NAMES: Record<string, string> = {
 
 const LIST_LIMIT = 200;
 
+/** What a member typed into a form, so that a refusal loses nothing even when the form is no longer offered. */
+const typedText = (v: Values) =>
+  Object.entries(v)
+    .filter(([k, x]) => k !== '_csrf' && k !== 'seen' && typeof x === 'string' && x.trim())
+    .map(([, x]) => x as string);
+
 /** The deadlines still running, nearest first, with the time left in words. */
 function deadlinesOf(p: Petition, now: number) {
   return Object.entries(p.deadlines)
@@ -63,6 +70,11 @@ function timelineText(e: Petition['timeline'][number]): string {
   if (typeof d.direction === 'string') parts.push(DIRECTION_NAMES[d.direction as Direction] ?? d.direction);
   for (const k of ['note', 'reason', 'opinion', 'notice', 'reasons']) if (typeof d[k] === 'string' && d[k]) parts.push(d[k] as string);
   if (typeof d.unit === 'string') parts.push(d.unit);
+  const unit = d.unit as { name?: string; headName?: string } | null | undefined;
+  if (unit && typeof unit === 'object' && unit.name) parts.push(`${unit.name}（负责人 ${unit.headName ?? ''}）`);
+  const leader = d.leader as { name?: string } | null | undefined;
+  if (leader && typeof leader === 'object' && leader.name) parts.push(`包案领导 ${leader.name}`);
+  if (typeof d.decision === 'string') parts.unshift(DECISION_NAMES[d.decision] ?? d.decision);
   if (typeof d.days === 'number') parts.push(`${d.days}天`);
   if (typeof d.deadline === 'string') parts.push(DEADLINE_NAMES[d.deadline as keyof typeof DEADLINE_NAMES] ?? d.deadline);
   return parts.join('；');
@@ -88,14 +100,17 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
     page(req, res, 'petitions', { title, items, statuses, status: status ?? '', full: rows.length === LIST_LIMIT, limit: LIST_LIMIT });
   });
 
-  router.get('/petitions/:id', async (req, res) => {
+  /** The petition with every step and deadline, and a form for each step the domain allows now. */
+  async function petitionPage(req: Request, res: Response, id: string, form?: { action: string; values: Values; errors: Errors }, status = 200) {
     const actor = member(req);
-    const registered = await visiblePetition(db, actor, req.params.id);
+    const registered = await visiblePetition(db, actor, id);
     const p = await liveOrRegistered(client, registered, petitionState, req);
     const now = Date.now();
     const doc = p.reply
       ? (await db.query<{ title: string; body: string; created_at: Date }>('SELECT title, body, created_at FROM documents WHERE case_id = $1 AND id = $2', [p.id, p.reply.documentId])).rows[0]
       : undefined;
+    const actions = await actionsView(db, deps.policy, p, actor, now);
+    const done = typeof req.query.done === 'string' && Object.hasOwn(PETITION_FORMS, req.query.done) ? PETITION_FORMS[req.query.done].done : undefined;
     page(req, res, 'petition', {
       title: `信访事项 ${p.id}`,
       p,
@@ -106,7 +121,53 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       document: doc ? { title: doc.title, body: doc.body, at: display(doc.created_at) } : null,
       direction: p.lastDirection ? { ...p.lastDirection, name: DIRECTION_NAMES[p.lastDirection.direction] } : null,
       timeline: p.timeline.map((e) => ({ ...e, name: TIMELINE_NAMES[e.action] ?? e.action, toName: STATUS_NAMES[e.to], text: timelineText(e) })),
+      actions,
+      // The form that was refused opens again with what was typed; otherwise the first step is open.
+      open: form && actions.allowed[form.action] ? form.action : actions.first,
+      val: form ? { [form.action]: form.values } : {},
+      err: form ? { [form.action]: form.errors } : {},
+      formError: form?.errors._form,
+      formAction: form?.action,
+      // Refused because the petition moved on meanwhile (its form is gone): the reason and what was typed, above.
+      stale: form && !actions.allowed[form.action] ? { error: form.errors._form ?? Object.values(form.errors)[0], typed: typedText(form.values) } : null,
+      seen: p.timeline.length,
+      categories: deps.policy.mediation.categories.map((c) => ({ code: c.code, name: c.name, selected: form?.values.category === c.code })),
+      decisions: Object.entries(DECISION_NAMES).map(([code, name]) => ({ code, name, checked: form?.values.decision === code })),
+      done,
+    }, status);
+  }
+
+  router.get('/petitions/:id', async (req, res) => {
+    await petitionPage(req, res, req.params.id);
+  });
+
+  router.post('/petitions/:id/:action', async (req, res) => {
+    const actor = member(req);
+    const { id, action } = req.params;
+    if (!Object.hasOwn(PETITION_FORMS, action)) throw new ApiError(404, 'not_found', 'no such action');
+    const form = PETITION_FORMS[action];
+    const values = req.body as Values;
+    const seen = Number.parseInt(String(values.seen ?? ''), 10);
+    const doneUrl = `/console/petitions/${id}?done=${action}`;
+    // A second submission waits for the first, then finds the step done and answers as the first did.
+    const repeated = async () => {
+      if (!Number.isFinite(seen)) return false;
+      const p = await liveOrRegistered(client, await visiblePetition(db, actor, id), petitionState, req);
+      return alreadyDone(p, action, actor, seen);
+    };
+    const refusal = await oneAtATime(`${actor.id}:${id}`, async () => {
+      if (await repeated()) return null;
+      try {
+        await performPetitionAction(deps, actor, id, action, form.body(values));
+        return null;
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status >= 500 || err.status === 404) throw err;
+        if (err.status === 403 && action !== 'transfer-to-mediation') throw err;
+        return err;
+      }
     });
+    if (!refusal) return res.redirect(303, doneUrl);
+    await petitionPage(req, res, id, { action, values, errors: formErrors(action, refusal) }, refusal.status === 403 ? 400 : refusal.status);
   });
 
   // ---- the weekly dispatch meeting: agenda, minutes with one direction per petition, past meetings

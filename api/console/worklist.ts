@@ -8,6 +8,7 @@ import { timeLeft } from './format';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 import { sqlAreaWithin } from '../../platform/area-sql';
 import { villageTasks } from './village-pages';
+import { petitionTasks } from './petition-actions';
 
 /**
  * 待办 (my work): everything waiting for this member's action, across processes, nearest deadline first.
@@ -73,7 +74,7 @@ const mediationTasks: TaskSource = async (deps, actor, now) => {
   return items;
 };
 
-export const TASK_SOURCES: TaskSource[] = [mediationTasks, villageTasks];
+export const TASK_SOURCES: TaskSource[] = [mediationTasks, villageTasks, petitionTasks];
 
 export const KIND_NAMES: Record<WorkItem['kind'], string> = { mediation: '人民调解', petition: '信访事项', village_decision: '四议两公开' };
 
