@@ -15,6 +15,8 @@ export interface ConsoleDeps {
   db: Db;
   policy: Policy;
   taskQueue: string;
+  /** Days a new member's API token lives (TOKEN_TTL_DAYS). */
+  tokenTtlDays?: number;
 }
 
 export const SESSION_COOKIE = 'pingan_console';

@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { memberRefusal } from '../domain/members';
+import { axeFindings, check, createMember, DESKTOP, launch, PHONE, SHOTS, signedIn, type Member } from './console-helpers';
+import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+
+/**
+ * The administrator's and supervisor's console beyond mediation (issue 9), in headless Chromium at 1280 x 900 and
+ * 390 x 844 with axe-core: an administrator creates a member whose one-time link it copies, the member sets its password
+ * and signs in; the administrator changes a member's role (the audit keeps before and after; PATCH /api/v1/users/:id
+ * follows the same rule); the policy in force with its sources; a supervisor reads a village matter with no clerk action.
+ */
+let sys: TestSystem;
+let browser: Browser;
+const where = uniqueVillage('管理');
+let admin: Member;
+
+beforeAll(async () => {
+  sys = await startTestSystem();
+  browser = await launch();
+  admin = await createMember(sys, 'admin', where.county, { name: '县管理员' });
+});
+afterAll(async () => {
+  await browser?.close();
+  await sys?.stop();
+  fs.mkdirSync(SHOTS, { recursive: true });
+  fs.writeFileSync(path.join(SHOTS, 'axe-findings-admin.json'), JSON.stringify(axeFindings, null, 2));
+});
+
+const fieldError = (page: Page, field: string) => page.locator(`#${field}-error`).innerText();
+
+test('an administrator creates a member in the console; the member opens the link once, sets a password and signs in (desktop, phone)', async () => {
+  const { context, page } = await signedIn(browser, admin, DESKTOP);
+  await page.click('nav >> text=成员管理');
+  await page.waitForURL('**/console/members');
+  await page.click('text=新增成员');
+  await page.waitForURL('**/console/members/new');
+  expect(await page.inputValue('#area')).toBe(where.county);
+  expect(await check(page, 'admin-member-new-desktop')).toEqual([]);
+
+  // A village mediator without a level: refused next to the level, everything typed kept.
+  const email = `console-new-${Date.now().toString(36)}@test.pingan.cn`;
+  await page.fill('#name', '赵调解');
+  await page.fill('#email', email);
+  await page.selectOption('#role', 'mediator');
+  await page.fill('#area', where.village);
+  await page.click('form[action="/console/members/new"] button[type=submit]');
+  expect(await fieldError(page, 'level')).toBe(memberRefusal({ role: 'admin', area: where.county }, { role: 'mediator', area: where.village }, sys.policy.mediation.committees)!.zh);
+  expect(await page.inputValue('#name')).toBe('赵调解');
+  expect(await page.inputValue('#email')).toBe(email);
+  expect(await check(page, 'admin-member-new-error-desktop')).toEqual([]);
+  // Outside the administrator's county: refused next to the area.
+  await page.selectOption('#level', 'village');
+  await page.fill('#area', '别县/某镇/某村');
+  await page.click('form[action="/console/members/new"] button[type=submit]');
+  expect(await fieldError(page, 'area')).toContain(`不在您的辖区（${where.county}）内`);
+  // A script typed into the name shows as text.
+  await page.fill('#area', where.village);
+  await page.fill('#name', '<script>alert(1)</script>赵');
+  await page.click('form[action="/console/members/new"] button[type=submit]');
+  expect(await page.locator('[role=status]').innerText()).toBe('已创建成员 <script>alert(1)</script>赵。');
+  const link = await page.inputValue('#link');
+  expect(link).toMatch(/\/console\/invite\/[A-Za-z0-9_-]{40,}$/);
+  expect(await check(page, 'admin-member-invitation-desktop')).toEqual([]);
+  const row = await sys.db.query(`SELECT id, role, area, level FROM users WHERE email = $1`, [email]);
+  expect(row.rows).toEqual([{ id: expect.any(String), role: 'mediator', area: where.village, level: 'village' }]);
+  const created = await sys.db.query(`SELECT actor_id FROM audit_events WHERE id = $1`, [`user:${row.rows[0].id}:created`]);
+  expect(created.rows).toEqual([{ actor_id: admin.id }]);
+  await context.close();
+
+  // The member, on its phone: the link sets the password, signs it in; the link then no longer works.
+  const m: Member = { id: row.rows[0].id, name: '赵调解', email, token: '', invitation: link, password: 'zhao-调解-密码-2026' };
+  const phone = await signedIn(browser, m, PHONE);
+  expect(await phone.page.locator('header').innerText()).toContain('调解员');
+  expect(await check(phone.page, 'admin-invited-member-worklist-phone')).toEqual([]);
+  expect((await phone.page.goto(link))!.status()).toBe(404);
+  await phone.context.close();
+  const again = await signedIn(browser, m, DESKTOP); // now by email and password
+  await again.context.close();
+});
+
+test("an administrator changes a member's role in the console; the audit keeps before and after; the API's PATCH follows the same rule", async () => {
+  const target = await createMember(sys, 'grid_worker', where.village, { name: '钱网格' });
+  const { context, page } = await signedIn(browser, admin, PHONE);
+  await page.goto(`${sys.url}/console/members?text=${encodeURIComponent('钱网格')}`);
+  await Promise.all([page.waitForURL(`**/console/members/${target.id}`), page.click(`a[href="/console/members/${target.id}"]`)]);
+  expect(await page.inputValue('#role')).toBe('grid_worker');
+  // To county mediator without a committee: refused next to the committee.
+  await page.selectOption('#role', 'mediator');
+  await page.selectOption('#level', 'county');
+  await page.fill('#area', where.county);
+  await page.click(`form[action="/console/members/${target.id}"] button[type=submit]`);
+  expect(await fieldError(page, 'committee')).toBe('县级调解员须选择所属的专业人民调解委员会。');
+  expect(await page.inputValue('#area')).toBe(where.county);
+  expect(await check(page, 'admin-member-change-error-phone')).toEqual([]);
+  // To a township supervisor: done, and the audit has the member before and after.
+  await page.selectOption('#role', 'supervisor');
+  await page.selectOption('#level', '');
+  await page.fill('#area', where.township);
+  await Promise.all([page.waitForURL('**/console/members?done=changed'), page.click(`form[action="/console/members/${target.id}"] button[type=submit]`)]);
+  expect(await page.locator('[role=status]').innerText()).toContain('已修改该成员的角色或辖区');
+  expect(await check(page, 'admin-members-changed-phone')).toEqual([]);
+  const audit = await sys.db.query(`SELECT actor_id, before, after FROM audit_events WHERE action = 'user_changed' AND details->>'userId' = $1`, [target.id]);
+  expect(audit.rows).toHaveLength(1);
+  expect(audit.rows[0].actor_id).toBe(admin.id);
+  expect(audit.rows[0].before).toMatchObject({ id: target.id, role: 'grid_worker', area: where.village, level: null });
+  expect(audit.rows[0].after).toMatchObject({ id: target.id, role: 'supervisor', area: where.township, level: null });
+  // The member's token acts with the new role at once.
+  expect((await sys.call('GET', '/api/v1/users/me', { token: target.token })).body.role).toBe('supervisor');
+  await context.close();
+
+  // PATCH /api/v1/users/:id: the same rule, as the API answers it.
+  const patch = (id: string, body: object, token = admin.token) => sys.call('PATCH', `/api/v1/users/${id}`, { token, body });
+  const noLevel = await patch(target.id, { role: 'mediator', area: where.village });
+  expect(noLevel.status).toBe(400);
+  expect(noLevel.body.error.message).toBe('level: a mediator needs a level: village, township or county');
+  const wrongParts = await patch(target.id, { role: 'mediator', level: 'village', area: where.township });
+  expect(wrongParts.status).toBe(400);
+  expect(wrongParts.body.error.message).toMatch(/^area: a village mediator's area must be a village/);
+  expect((await patch(target.id, { area: '别县' })).status).toBe(403);
+  expect((await patch(target.id, { area: '*' })).status).toBe(400);
+  expect((await patch(target.id, {})).status).toBe(400);
+  expect((await patch(admin.id, { area: where.township })).status).toBe(409); // itself
+  expect((await patch('admin', { area: where.township })).status).toBe(404); // the built-in administrator lies outside a county's area
+  expect((await patch(target.id, { area: where.village }, target.token)).status).toBe(403); // not an administrator
+  const other = await createMember(sys, 'grid_worker', `别县${Date.now().toString(36)}/某镇/某村`);
+  expect((await patch(other.id, { area: where.village })).status).toBe(404); // outside the area: as unknown
+  const ok = await patch(target.id, { role: 'mediator', level: 'village', area: where.village });
+  expect(ok.status).toBe(200);
+  expect(ok.body).toMatchObject({ id: target.id, role: 'mediator', level: 'village', area: where.village, committee: null });
+  const county = await patch(target.id, { level: 'county', area: where.county, committee: 'traffic' });
+  expect(county.body).toMatchObject({ role: 'mediator', level: 'county', committee: 'traffic' });
+  const back = await patch(target.id, { role: 'grid_worker', area: where.village });
+  expect(back.body).toMatchObject({ role: 'grid_worker', level: null, committee: null }); // no longer a mediator: no unit
+  const n = await sys.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'user_changed' AND details->>'userId' = $1`, [target.id]);
+  expect(n.rows[0].n).toBe(4);
+  // Documented beside the other user routes.
+  const doc = (await sys.call('GET', '/api/v1/openapi.json')).body;
+  expect(Object.keys(doc.paths['/api/v1/users/{id}'])).toEqual(['patch']);
+});
