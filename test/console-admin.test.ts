@@ -139,3 +139,85 @@ test("an administrator changes a member's role in the console; the audit keeps b
   const doc = (await sys.call('GET', '/api/v1/openapi.json')).body;
   expect(Object.keys(doc.paths['/api/v1/users/{id}'])).toEqual(['patch']);
 });
+
+test('the policy in force: every sourced setting with its source, grouped by process, read-only; supervisors read it, others get 404', async () => {
+  const sup = await createMember(sys, 'supervisor', where.county, { name: '县督导' });
+  const { context, page } = await signedIn(browser, sup, DESKTOP);
+  await Promise.all([page.waitForURL('**/console/policy'), page.click('nav >> text=现行政策')]);
+  expect(await page.locator('h1').innerText()).toBe('现行政策');
+  // Every { value, source } of the policy, counted here independently of the page's walk: one row each, and one per
+  // calendar year loaded (each year carries the notice it comes from).
+  const sources: string[] = [];
+  JSON.stringify(sys.policy, (k, v) => {
+    if (k === 'source' && typeof v === 'string') sources.push(v);
+    return v;
+  });
+  const rows = page.locator('table.policy tr[data-path]');
+  expect(await rows.count()).toBe(sources.length);
+  const shown = await page.locator('table.policy td.source').allInnerTexts();
+  expect(shown.sort()).toEqual([...sources].sort());
+  // A few by hand: the number, in words, beside its source.
+  const row = (p: string) => page.locator(`tr[data-path="${p}"]`).innerText();
+  expect(await row('mediation.levelLimits.village')).toContain('村级办结期限\t7日');
+  expect(await row('mediation.judicialConfirmationWindow')).toContain('人民调解法 (2010) Art. 33');
+  expect(await row('petition.objectionLimit')).toContain('5个工作日');
+  expect(await row('village.bodies.villagers')).toContain('十八周岁以上村民过半数');
+  expect(await row('village.meetingNotice.villagers')).toContain('提前10日（村民委员会组织法第二十一条）');
+  expect(await row('mediation.categories.7.levelLimits.county')).toContain('医疗纠纷：县级办结期限（自受理起算）\t30个工作日');
+  const groups = await page.locator('main h2').allInnerTexts();
+  expect(groups).toEqual(['通用：期间计算与日历', '矛盾纠纷调解', '信访（5+N）', '村务决策（四议两公开）']);
+  expect(await page.locator('main form').count()).toBe(0); // read-only
+  expect(await check(page, 'policy-desktop')).toEqual([]);
+  await page.setViewportSize(PHONE);
+  expect(await check(page, 'policy-phone')).toEqual([]);
+  await context.close();
+
+  const worker = await createMember(sys, 'grid_worker', where.village);
+  const w = await signedIn(browser, worker, PHONE);
+  expect((await w.page.goto(`${sys.url}/console/policy`))!.status()).toBe(404);
+  await w.context.close();
+});
+
+test("a supervisor sees its area's village matters and opens one read-only: no clerk action, while the clerk has them", async () => {
+  const clerk = await createMember(sys, 'village_clerk', where.village, { name: '东村文书' });
+  const opened = await sys.call('POST', '/api/v1/village-decisions', {
+    token: clerk.token, body: { type: 'village_rules', title: '修订村规民约', description: '增加禁止占道堆放条款' },
+  });
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.id;
+  const sup = await createMember(sys, 'supervisor', where.township, { name: '镇督导' });
+  const { context, page } = await signedIn(browser, sup, PHONE);
+  await Promise.all([page.waitForURL('**/console/village'), page.click('nav >> text=村务事项')]);
+  expect(await page.locator('h1').innerText()).toBe('辖区村务事项');
+  expect(await page.locator('a[href="/console/village/new"]').count()).toBe(0);
+  const line = page.locator('tr', { hasText: id });
+  expect(await line.innerText()).toContain(where.village);
+  expect(await check(page, 'village-list-supervisor-phone')).toEqual([]);
+  await Promise.all([page.waitForURL(`**/console/village/${id}`), line.locator('a').click()]);
+  expect(await page.locator('h1').innerText()).toContain('修订村规民约');
+  expect(await page.locator('.hint').first().innerText()).toContain('只读');
+  // No form but sign-out: no meeting, decision, progress, completion or answer form.
+  expect(await page.locator('main form').count()).toBe(0);
+  expect(await page.locator('#body').count()).toBe(0);
+  expect(await check(page, 'village-matter-supervisor-phone')).toEqual([]);
+  // A POST anyway is refused and records nothing.
+  const before = (await sys.db.query(`SELECT version FROM cases WHERE id = $1`, [id])).rows[0].version;
+  const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+  const posted = await page.request.post(`${sys.url}/console/village/${id}/meeting`, {
+    form: { _csrf: csrf, body: 'party_branch', heldAt: '2026-01-01T09:00', entitled: '5', present: '5', for: '5', against: '0', abstain: '0', minutes: 'x' },
+  });
+  expect(posted.status()).toBeGreaterThanOrEqual(400);
+  expect((await sys.db.query(`SELECT version FROM cases WHERE id = $1`, [id])).rows[0].version).toBe(before);
+  await context.close();
+
+  // The clerk of the village has the meeting form on the same page.
+  const c = await signedIn(browser, clerk, PHONE);
+  await c.page.goto(`${sys.url}/console/village/${id}`);
+  expect(await c.page.locator('#body').count()).toBe(1);
+  await c.context.close();
+  // A supervisor of another township: 404.
+  const far = await createMember(sys, 'supervisor', `${where.county}/河街镇`);
+  const f = await signedIn(browser, far, PHONE);
+  expect((await f.page.goto(`${sys.url}/console/village/${id}`))!.status()).toBe(404);
+  await f.context.close();
+});

@@ -229,12 +229,15 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
 
   const board = (area: string) => `/notices?area=${encodeURIComponent(area)}`;
 
+  // Clerks see their village's matters; supervisors those of their area, read-only (the matter page offers them no
+  // clerk action: its forms are computed for the clerk of the matter's village alone).
   router.get('/village', async (req, res) => {
     const actor = member(req);
-    if (actor.role !== 'village_clerk') throw new ApiError(404, 'not_found', 'the village pages are for village clerks');
+    if (actor.role !== 'village_clerk' && actor.role !== 'supervisor') throw new ApiError(404, 'not_found', 'the village pages are for village clerks and supervisors');
     const now = Date.now();
     const items = (await mattersIn(deps, actor.area, false)).map((m) => matterView(m, now));
-    page(req, res, 'villages', { title: '本村事项', items, board: board(actor.area) });
+    const clerk = actor.role === 'village_clerk';
+    page(req, res, 'villages', { title: clerk ? '本村事项' : '辖区村务事项', clerk, items, board: board(actor.area) });
   });
 
   // ---- open a matter: the same fields as POST /api/v1/village-decisions
@@ -301,6 +304,8 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
     }));
     page(req, res, 'village', {
       title: `事项 ${m.id}`,
+      listName: actor.role === 'village_clerk' ? '本村事项' : '辖区村务事项',
+      readOnly: actor.role !== 'village_clerk',
       m: matterView(m, now),
       steps: stepsOf(m),
       meetings,
