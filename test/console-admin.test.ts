@@ -221,3 +221,50 @@ test("a supervisor sees its area's village matters and opens one read-only: no c
   expect((await f.page.goto(`${sys.url}/console/village/${id}`))!.status()).toBe(404);
   await f.context.close();
 });
+
+test('the petition and village rates come out of the register (GET /api/v1/stats and the console page agree)', async () => {
+  // Register rows as the workflows leave them, in a county of their own: only the fields the figures read.
+  const c = uniqueVillage('统计');
+  const row = (id: string, kind: string, status: string, openedAt: string, snapshot: object, overdue = false) =>
+    sys.db.query(
+      `INSERT INTO cases (id, kind, status, area, summary, opened_at, overdue, policy_version, version, snapshot)
+       VALUES ($1, $2, $3, $4, 'x', $5, $6, 'test', 1, $7)`,
+      [`${id}-${c.county}`, kind, status, c.village, openedAt, overdue, JSON.stringify(snapshot)],
+    );
+  const ev = (...actions: (string | [string, string])[]) =>
+    actions.map((a, i) => (typeof a === 'string' ? { seq: i + 1, action: a } : { seq: i + 1, action: a[0], details: { deadline: a[1] } }));
+  await row('PET-A', 'petition', 'replied', '2026-03-01T00:00:00+08:00', { reply: { at: '2026-03-11T00:00:00+08:00' }, timeline: ev('registered', 'accepted', 'replied') });
+  await row('PET-B', 'petition', 'replied', '2026-03-02T00:00:00+08:00', { reply: { at: '2026-05-06T00:00:00+08:00' }, timeline: ev('registered', 'accepted', ['deadline_passed', 'handleBy'], 'replied') });
+  await row('PET-C', 'petition', 'accepted', '2026-03-03T00:00:00+08:00', { reply: null, timeline: ev('registered', 'accepted', ['deadline_passed', 'handleBy']) }, true);
+  const m = (step: string, outcome: string) => ({ step, passed: outcome === 'passed', outcome });
+  await row('VIL-A', 'village_decision', 'implementation', '2026-03-04T00:00:00+08:00', {
+    outcome: null, meetings: [m('proposal', 'passed'), m('discussion', 'passed'), m('review', 'no_quorum'), m('review', 'passed'), m('resolution', 'passed')],
+  });
+  await row('VIL-B', 'village_decision', 'closed', '2026-03-05T00:00:00+08:00', { outcome: 'ended_after_rejection', meetings: [m('proposal', 'rejected')] });
+  await row('VIL-C', 'village_decision', 'closed', '2026-03-06T00:00:00+08:00', { outcome: 'ended_after_rejection', meetings: [m('proposal', 'no_quorum'), m('proposal', 'rejected')] });
+
+  const sup = await createMember(sys, 'supervisor', c.county, { name: '统计督导' });
+  const api = await sys.call('GET', `/api/v1/stats?from=2026-03-01&to=2026-04-01`, { token: sup.token });
+  expect(api.status).toBe(200);
+  // Replies 10 and 65 days: median 37.5, p90 65; on time A of A, B and C (C unreplied past its deadline).
+  expect(api.body.petition).toEqual({ replied: 2, onTime: { count: 1, of: 3, rate: 1 / 3 }, lateUnreplied: 1, medianDays: 37.5, p90Days: 65, overdue: 1 });
+  // Decided A (adopted), B and C (ended after rejection); meetings 5 + 1 + 2, without quorum 2.
+  expect(api.body.village).toEqual({
+    decided: 3, adopted: { count: 1, of: 3, rate: 1 / 3 }, rejected: { count: 2, of: 3, rate: 2 / 3 }, meetings: 8, withoutQuorum: { count: 2, of: 8, rate: 0.25 },
+  });
+
+  const { context, page } = await signedIn(browser, sup, DESKTOP);
+  await page.goto(`${sys.url}/console/stats?area=${encodeURIComponent(c.county)}&from=2026-03-01&to=2026-04-01`);
+  const table = (caption: string) => page.locator('table', { has: page.locator('caption', { hasText: caption }) }).innerText();
+  const petition = await table('信访答复');
+  expect(petition).toContain('按期答复率\t33.3%\t1\t3');
+  expect(petition).toContain('答复用时中位数（天）\t37.5');
+  const village = await table('村务决策结果');
+  expect(village).toContain('决议通过\t33.3%\t1\t3');
+  expect(village).toContain('否决后终止\t66.7%\t2\t3');
+  expect(village).toContain('到会人数不足、会议无效\t25.0%\t2\t8');
+  expect(await check(page, 'stats-rates-desktop')).toEqual([]);
+  const csv = await page.request.get(`${sys.url}/console/stats.csv?table=village&area=${encodeURIComponent(c.county)}&from=2026-03-01&to=2026-04-01`);
+  expect(await csv.text()).toContain('"决议通过","33.3%","1","3"');
+  await context.close();
+});
