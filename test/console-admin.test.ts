@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { agreementDocumentId, fileAgreementDocument, renderAgreementDocument } from '../activities/agreement-document';
+import { durationText } from '../domain/duration-text';
 import { memberRefusal } from '../domain/members';
 import { axeFindings, check, createMember, DESKTOP, launch, PHONE, SHOTS, signedIn, type Member } from './console-helpers';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
@@ -266,5 +269,49 @@ test('the petition and village rates come out of the register (GET /api/v1/stats
   expect(await check(page, 'stats-rates-desktop')).toEqual([]);
   const csv = await page.request.get(`${sys.url}/console/stats.csv?table=village&area=${encodeURIComponent(c.county)}&from=2026-03-01&to=2026-04-01`);
   expect(await csv.text()).toContain('"决议通过","33.3%","1","3"');
+  await context.close();
+});
+
+test('the 协议书 is filed with the case when the agreement is recorded, re-renders to the same bytes, and the console serves the filed one', async () => {
+  const mediator = await createMember(sys, 'mediator', where.village, { name: '孙调解', level: 'village' });
+  const call = (route: string, body: object) => sys.call('POST', route, { token: mediator.token, body });
+  const opened = await call('/api/v1/mediations', {
+    category: 'neighbourhood', summary: '两户因排水沟堵塞发生争执<b>', area: where.village, channel: 'walk_in',
+    parties: [{ name: '张三', role: 'applicant', phone: '13800000000' }, { name: '李四', role: 'respondent' }],
+  });
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.id;
+  expect((await call(`/api/v1/mediations/${id}/accept`, {})).status).toBe(200);
+  const agreed = await call(`/api/v1/mediations/${id}/agreement`, { form: 'written', terms: '共同疏通，费用平摊', performance: '7日内疏通', parties: ['张三', '李四'] });
+  expect(agreed.status).toBe(200);
+
+  // Filed at agreement time: before anybody opens the page.
+  const docs = await sys.db.query(`SELECT id, kind, title, body FROM documents WHERE case_id = $1`, [id]);
+  expect(docs.rows).toHaveLength(1);
+  const filed = docs.rows[0];
+  const seq = agreed.body.timeline.find((e: { action: string }) => e.action === 'agreement_recorded').seq;
+  expect(filed).toMatchObject({ id: agreementDocumentId(id, seq), kind: 'mediation_agreement', title: '人民调解协议书' });
+  expect(filed.body).toContain('两户因排水沟堵塞发生争执&lt;b&gt;');
+  expect(filed.body).toContain('共同疏通，费用平摊');
+  expect(filed.body).toContain(`当事人可以自本协议生效之日起${durationText(sys.policy.mediation.judicialConfirmationWindow.value)}内`);
+  const audit = await sys.db.query(`SELECT actor_id, details FROM audit_events WHERE case_id = $1 AND action = 'document_filed'`, [id]);
+  expect(audit.rows).toEqual([{ actor_id: mediator.id, details: expect.objectContaining({ documentId: filed.id, sha256: createHash('sha256').update(filed.body).digest('hex') }) }]);
+
+  // A re-render of the case gives the same bytes; filing again (a retried activity) changes nothing.
+  const snapshot = (await sys.db.query(`SELECT snapshot FROM cases WHERE id = $1`, [id])).rows[0].snapshot;
+  const window = durationText(sys.policy.mediation.judicialConfirmationWindow.value);
+  expect(Buffer.from(renderAgreementDocument(snapshot, window)).equals(Buffer.from(filed.body))).toBe(true);
+  await fileAgreementDocument(sys.db, snapshot, seq, window, { id: 'x', name: 'x', role: 'system' }, new Date().toISOString());
+  expect((await sys.db.query(`SELECT body FROM documents WHERE case_id = $1`, [id])).rows).toEqual([{ body: filed.body }]);
+  expect((await sys.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE case_id = $1 AND action = 'document_filed'`, [id])).rows[0].n).toBe(1);
+
+  // The console serves the filed document, byte for byte, inside its page.
+  const { context, page } = await signedIn(browser, mediator, DESKTOP);
+  const served = await page.request.get(`${sys.url}/console/mediations/${id}/agreement`);
+  expect(served.status()).toBe(200);
+  expect(await served.text()).toContain(filed.body);
+  await page.goto(`${sys.url}/console/mediations/${id}/agreement`);
+  expect(await page.locator('h1.doc-title').innerText()).toBe('人民调解协议书');
+  expect(await check(page, 'agreement-filed-desktop')).toEqual([]);
   await context.close();
 });
