@@ -315,3 +315,57 @@ test('the 协议书 is filed with the case when the agreement is recorded, re-re
   expect(await check(page, 'agreement-filed-desktop')).toEqual([]);
   await context.close();
 });
+
+test("a supervisor's lists: the kind filter moves between mediations and village matters with the shared filters; village matters filter by status, text, area, dates, overdue, a page at a time", async () => {
+  const c = uniqueVillage('筛选');
+  const clerk = await createMember(sys, 'village_clerk', c.village);
+  const opened = await sys.call('POST', '/api/v1/village-decisions', { token: clerk.token, body: { type: 'village_rules', title: '原始事项', description: '修订村规民约' } });
+  expect(opened.status).toBe(201);
+  // 22 more matters in the register, copies of the real one opened 1..22 days earlier; every third closed, every
+  // fourth overdue.
+  await sys.db.query(
+    `INSERT INTO cases (id, kind, status, area, summary, opened_at, overdue, policy_version, version, snapshot)
+     SELECT $1 || '-' || n, kind, CASE WHEN n % 3 = 0 THEN 'closed' ELSE status END, area, '克隆事项' || n,
+            opened_at - make_interval(days => n), n % 4 = 0, policy_version, version,
+            jsonb_set(jsonb_set(jsonb_set(snapshot, '{id}', to_jsonb($1 || '-' || n)), '{title}', to_jsonb('克隆事项' || n)),
+                      '{status}', to_jsonb(CASE WHEN n % 3 = 0 THEN 'closed' ELSE status END))
+       FROM cases, generate_series(1, 22) AS n WHERE id = $1`,
+    [opened.body.id],
+  );
+  const sup = await createMember(sys, 'supervisor', c.county);
+  const { context, page } = await signedIn(browser, sup, PHONE);
+  const ids = () => page.locator('table.list tbody tr td:first-child').allInnerTexts();
+  const summary = () => page.locator('p.summary').innerText();
+
+  // From the mediation list, the kind filter carries the shared filters over.
+  await page.goto(`${sys.url}/console/mediations`);
+  await page.selectOption('#f-kind', 'village_decision');
+  await page.fill('#f-text', '克隆事项7');
+  await Promise.all([page.waitForURL(/\/console\/village\?/), page.click('form.filters button[type=submit]')]);
+  expect(await page.inputValue('#f-text')).toBe('克隆事项7');
+  expect(await ids()).toEqual([`${opened.body.id}-7`]);
+  expect(await check(page, 'village-list-filtered-phone')).toEqual([]);
+
+  await page.goto(`${sys.url}/console/village`);
+  expect(await summary()).toBe('共 23 件 · 第 1/2 页');
+  expect(await ids()).toHaveLength(20);
+  await Promise.all([page.waitForURL(/page=2/), page.click('nav.pager >> text=下一页')]);
+  expect(await ids()).toHaveLength(3);
+  // Closed: n = 3, 6, …, 21 (7 of them).
+  await page.goto(`${sys.url}/console/village?status=closed`);
+  expect(await summary()).toBe('共 7 件 · 第 1/1 页');
+  // Overdue: n = 4, 8, 12, 16, 20.
+  await page.goto(`${sys.url}/console/village?overdue=1`);
+  expect((await ids()).sort()).toEqual([4, 8, 12, 16, 20].map((n) => `${opened.body.id}-${n}`).sort());
+  // Registered from 5 days ago to 3 days ago (Asia/Shanghai dates, both included): n = 3, 4, 5.
+  const day = (n: number) => new Date(Date.now() + 8 * 3_600_000 - n * 86_400_000).toISOString().slice(0, 10);
+  await page.goto(`${sys.url}/console/village?from=${day(5)}&to=${day(3)}`);
+  expect((await ids()).sort()).toEqual([3, 4, 5].map((n) => `${opened.body.id}-${n}`).sort());
+  // Another township of the county: nothing.
+  await page.goto(`${sys.url}/console/village?area=${encodeURIComponent(`${c.county}/河街镇`)}`);
+  expect(await page.locator('p.empty').innerText()).toBe('没有符合条件的事项。');
+  // And back to mediations with the text kept.
+  await page.goto(`${sys.url}/console/village?kind=mediation&text=abc&status=closed`);
+  expect(page.url()).toBe(`${sys.url}/console/mediations?text=abc`);
+  await context.close();
+});

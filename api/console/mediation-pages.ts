@@ -169,6 +169,13 @@ export function caseView(c: MediationCase, now: number) {
   };
 }
 
+/** The filters the mediation and village lists share (text, area, dates, overdue), as a query string. */
+export function sharedFilters(q: Record<string, unknown>): string {
+  return new URLSearchParams(
+    Object.entries(q).filter((e): e is [string, string] => ['text', 'area', 'from', 'to', 'overdue'].includes(e[0]) && typeof e[1] === 'string' && e[1] !== ''),
+  ).toString();
+}
+
 /** The details of a timeline event in a sentence or two. */
 function describe(d: Record<string, unknown> | undefined): string {
   if (!d) return '';
@@ -280,6 +287,8 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
   router.get('/mediations', async (req, res) => {
     const actor = member(req);
     const q = req.query as Record<string, string>;
+    // The kind filter: a supervisor's village matters are listed on /console/village, with the filters both lists share.
+    if (q.kind === 'village_decision' && actor.role === 'supervisor') return res.redirect(303, `/console/village?${sharedFilters(q)}`);
     const f = {
       status: ['awaiting_acceptance', 'in_mediation', 'closed'].includes(q.status) ? q.status : '',
       level: ['village', 'township', 'county'].includes(q.level) ? q.level : '',
@@ -335,6 +344,7 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
       next: pageNo < pages ? link(pageNo + 1) : null,
       categories,
       isMediator: actor.role === 'mediator',
+      kindFilter: actor.role === 'supervisor',
     });
   });
 
