@@ -63,10 +63,10 @@ export async function fileAgreementDocument(q: Query, c: MediationCase, seq: num
   );
   if (filed.rowCount !== 1) return id; // filed before: the stored document stands, as does its audit event
   await q.query(
-    `INSERT INTO audit_events (id, case_id, subject, at, actor_id, actor_name, actor_role, action, details)
-     VALUES ($1, $2, 'mediation', $3, $4, $5, $6, 'document_filed', $7) ON CONFLICT (id) DO NOTHING`,
-    [`${c.id}:document:${id}`, c.id, at, by.id, by.name, by.role,
-      JSON.stringify({ documentId: id, kind: 'mediation_agreement', title: '人民调解协议书', sha256: createHash('sha256').update(body).digest('hex') })],
+    `INSERT INTO audit_events (id, subject, at, actor_id, actor_name, actor_role, action, details)
+     VALUES ($1, 'document', $2, $3, $4, $5, 'document_filed', $6) ON CONFLICT (id) DO NOTHING`,
+    [`${c.id}:document:${id}`, at, by.id, by.name, by.role,
+      JSON.stringify({ caseId: c.id, documentId: id, kind: 'mediation_agreement', title: '人民调解协议书', sha256: createHash('sha256').update(body).digest('hex') })],
   );
   return id;
 }

@@ -294,7 +294,7 @@ test('the 协议书 is filed with the case when the agreement is recorded, re-re
   expect(filed.body).toContain('两户因排水沟堵塞发生争执&lt;b&gt;');
   expect(filed.body).toContain('共同疏通，费用平摊');
   expect(filed.body).toContain(`当事人可以自本协议生效之日起${durationText(sys.policy.mediation.judicialConfirmationWindow.value)}内`);
-  const audit = await sys.db.query(`SELECT actor_id, details FROM audit_events WHERE case_id = $1 AND action = 'document_filed'`, [id]);
+  const audit = await sys.db.query(`SELECT actor_id, details FROM audit_events WHERE details->>'caseId' = $1 AND action = 'document_filed'`, [id]);
   expect(audit.rows).toEqual([{ actor_id: mediator.id, details: expect.objectContaining({ documentId: filed.id, sha256: createHash('sha256').update(filed.body).digest('hex') }) }]);
 
   // A re-render of the case gives the same bytes; filing again (a retried activity) changes nothing.
@@ -303,7 +303,7 @@ test('the 协议书 is filed with the case when the agreement is recorded, re-re
   expect(Buffer.from(renderAgreementDocument(snapshot, window)).equals(Buffer.from(filed.body))).toBe(true);
   await fileAgreementDocument(sys.db, snapshot, seq, window, { id: 'x', name: 'x', role: 'system' }, new Date().toISOString());
   expect((await sys.db.query(`SELECT body FROM documents WHERE case_id = $1`, [id])).rows).toEqual([{ body: filed.body }]);
-  expect((await sys.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE case_id = $1 AND action = 'document_filed'`, [id])).rows[0].n).toBe(1);
+  expect((await sys.db.query(`SELECT count(*)::int AS n FROM audit_events WHERE details->>'caseId' = $1 AND action = 'document_filed'`, [id])).rows[0].n).toBe(1);
 
   // The console serves the filed document, byte for byte, inside its page.
   const { context, page } = await signedIn(browser, mediator, DESKTOP);
