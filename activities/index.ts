@@ -6,6 +6,7 @@ import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
+import { fileAgreementDocument } from './agreement-document';
 import { failPermanentDbErrorsAtOnce } from './failures';
 import { createPetitionActivities } from './petitions';
 import { recordInRegister } from './register';
@@ -79,7 +80,13 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
             policyVersion: c.policyVersion, version: c.version, snapshot: c,
           },
           { ...event, before: event.from, after: event.to },
-        ),
+        ).then(async () => {
+          // The 人民调解协议书 is filed with the case in the same transaction as the agreement (idempotent).
+          const window = event.details?.judicialConfirmationWindow;
+          if (event.action === 'agreement_recorded' && c.outcome?.kind === 'agreement' && typeof window === 'string') {
+            await fileAgreementDocument(q, c, event.seq, window, event.actor, event.at);
+          }
+        }),
       );
     },
 

@@ -5,10 +5,11 @@ import { calendarHealth } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { createUser, findUserByToken, findUsersByIds, grantRefusal } from '../platform/users';
+import { createUser, findUserByToken, findUsersByIds } from '../platform/users';
 import { consoleRoutes, createInvitation, invitationLink } from './console';
 import { actorOf, authenticate, requireRole } from './auth';
-import { badRequest, errorHandler, forbidden, fromZod, notFound, notFoundHandler } from './errors';
+import { errorHandler, fromZod, notFound, notFoundHandler } from './errors';
+import { checkMemberShape, memberRoutes } from './members';
 import { mediationRoutes } from './mediations';
 import { noticeRoutes } from './notices';
 import { villageRoutes } from './village-decisions';
@@ -106,25 +107,13 @@ export function createApp(deps: ApiDeps): express.Express {
     const parsed = CreateUserBody.safeParse(req.body ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'body');
     const body = parsed.data;
-    const refusal = grantRefusal(actor, body);
-    if (refusal) throw forbidden(refusal);
-    if (body.role === 'mediator') {
-      const kinds = { village: 3, township: 2, county: 1 } as const;
-      if (!body.level) throw badRequest('level: a mediator needs a level: village, township or county');
-      if (body.area.split('/').length !== kinds[body.level]) {
-        throw badRequest(`area: a ${body.level} mediator's area must be a ${body.level} (${kinds[body.level]} parts)`);
-      }
-      if (body.level === 'county' && (!body.committee || !deps.policy.mediation.committees[body.committee])) {
-        throw badRequest(`committee: a county mediator needs one of ${Object.keys(deps.policy.mediation.committees).join(', ')}`);
-      }
-    } else if (body.level || body.committee) {
-      throw badRequest('level: only mediators have a level and committee');
-    }
+    checkMemberShape(actor, body, deps.policy); // role, area and a mediator's unit: domain/members.ts
     const created = await createUser(db, body, actor, deps.tokenTtlDays);
     // The console's one-time invitation link (shown once, expiring) beside the API token.
     const invitation = await createInvitation(db, created.user.id, actor.id);
     res.status(201).json({ ...created, invitation: invitationLink(req, invitation) });
   });
+  api.use('/users', memberRoutes(deps)); // PATCH /users/:id: role or area (api/members.ts)
   api.use('/users', tokenRoutes(deps)); // revocation, rotation, deactivation (api/tokens.ts)
   api.use('/mediations', mediationRoutes(deps));
   api.use('/village-decisions', villageRoutes(deps));

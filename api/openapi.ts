@@ -3,6 +3,7 @@ import { z } from 'zod';
 import * as P from './petition-schemas';
 import * as S from './schemas';
 import { statsPaths } from './stats';
+import { memberPaths } from './members';
 import { tokenPaths } from './tokens';
 import { villagePaths } from './village-openapi';
 
@@ -127,6 +128,7 @@ export function buildOpenApi(version: string): object {
 
   paths.push(...villagePaths(security)); // village decisions and the public notice board (api/village-openapi.ts)
   paths.push(...statsPaths(security)); // GET /api/v1/stats (api/stats.ts)
+  paths.push(...memberPaths(security)); // PATCH /api/v1/users/{id} (api/members.ts)
   paths.push(...tokenPaths(security)); // token revocation, rotation, deactivation (api/tokens.ts)
   for (const p of paths) r.registerPath(p);
   return new OpenApiGeneratorV3(r.definitions).generateDocument({

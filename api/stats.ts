@@ -2,7 +2,7 @@ import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../domain/actors';
-import { computeStatistics, shanghaiDayStart, type StatCase, type Statistics, type StatKind } from '../domain/statistics';
+import { computeStatistics, petitionReplyFacts, shanghaiDayStart, villageFacts, type StatCase, type Statistics, type StatKind } from '../domain/statistics';
 import { DAY_MS, shanghaiDate } from '../domain/time';
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
@@ -69,9 +69,13 @@ export async function loadStatCases(db: Db, r: StatsRequest): Promise<StatCase[]
   const rows = await db.query<{
     id: string; kind: StatKind; status: string; level: string | null; category: string | null; area: string;
     opened_at: Date; overdue: boolean; outcome: { kind: string; at: string; levelDeadline?: string } | null;
+    facts: Parameters<typeof petitionReplyFacts>[0] & Parameters<typeof villageFacts>[0] | null;
   }>(
     `SELECT id, kind, status, level, category, area, opened_at, overdue,
-            CASE WHEN kind = 'mediation' THEN snapshot->'outcome' END AS outcome
+            CASE WHEN kind = 'mediation' THEN snapshot->'outcome' END AS outcome,
+            CASE WHEN kind = 'petition' THEN jsonb_build_object('reply', snapshot->'reply', 'timeline', snapshot->'timeline')
+                 WHEN kind = 'village_decision' THEN jsonb_build_object('outcome', snapshot->'outcome', 'meetings', snapshot->'meetings')
+            END AS facts
        FROM cases
       WHERE ${sqlAreaWithin('area', '$1')} AND opened_at >= $2 AND opened_at < $3`,
     [r.area, new Date(shanghaiDayStart(r.from)), new Date(shanghaiDayStart(r.to))],
@@ -86,6 +90,8 @@ export async function loadStatCases(db: Db, r: StatsRequest): Promise<StatCase[]
     openedAt: c.opened_at.toISOString(),
     overdue: c.overdue,
     outcome: c.outcome ? { kind: c.outcome.kind, at: c.outcome.at, level: c.level ?? '', levelDeadline: c.outcome.levelDeadline } : null,
+    ...(c.kind === 'petition' && c.facts ? petitionReplyFacts(c.facts) : {}),
+    ...(c.kind === 'village_decision' && c.facts ? { village: villageFacts(c.facts) } : {}),
   }));
 }
 
@@ -123,6 +129,21 @@ export const StatisticsSchema = z
       medianDays: z.number().nullable(),
       p90Days: z.number().nullable(),
       onTime: ShareSchema.extend({ unknown: z.number().int() }),
+    }),
+    petition: z.object({
+      replied: z.number().int(),
+      onTime: ShareSchema.openapi({ description: 'replied before the handling deadline passed, over the replies due (replied, or deadline passed unreplied)' }),
+      lateUnreplied: z.number().int(),
+      medianDays: z.number().nullable(),
+      p90Days: z.number().nullable(),
+      overdue: z.number().int(),
+    }),
+    village: z.object({
+      decided: z.number().int(),
+      adopted: ShareSchema,
+      rejected: ShareSchema,
+      meetings: z.number().int(),
+      withoutQuorum: ShareSchema,
     }),
     monthly: z.array(z.object({ month: z.string(), opened: z.number().int(), mediation: z.number().int(), petition: z.number().int(), village_decision: z.number().int() })),
   })

@@ -22,6 +22,15 @@ import { DAY_MS, SHANGHAI_OFFSET_MS, toShanghaiIso } from './time';
  *   end of the last day, so an outcome exactly at it is still inside the period). Outcomes whose deadline was not
  *   recorded are left out of the rate and counted as unknown, rather than guessed.
  * - Overdue: the register's overdue flag now (cases past their deadline at the top level, still open).
+ * - Petitions, reply (答复): time to reply is calendar time from registration to the written reply, in days (median and
+ *   90th percentile as above). A reply is on time when the handling deadline (handleBy, extension included) had not
+ *   passed before it, i.e. no `deadline_passed` event for handleBy precedes the reply in the petition's timeline. The
+ *   on-time rate is over the petitions whose reply fell due: those replied, and those whose handling deadline passed
+ *   without a reply (late by definition, counted as `lateUnreplied`).
+ * - Village matters: adopted when the villagers' body passed the resolution (a passing meeting at the `resolution`
+ *   step); rejected when the village ended the matter after a vote that did not pass (outcome ended_after_rejection).
+ *   Both shares are over the matters decided either way; a matter that returned to the proposal after a rejection is
+ *   not yet decided. Meetings without quorum: meetings recorded as no_quorum, over all meetings recorded.
  */
 export type StatKind = 'mediation' | 'petition' | 'village_decision';
 export const STAT_KINDS: StatKind[] = ['mediation', 'petition', 'village_decision'];
@@ -38,6 +47,38 @@ export interface StatCase {
   overdue: boolean;
   /** Mediation only: the recorded outcome and the level the case was held at when it was recorded. */
   outcome?: { kind: string; at: string; level: string; levelDeadline?: string } | null;
+  /** Petitions only (petitionReplyFacts): the written reply and whether the handling deadline had passed before it. */
+  reply?: { at: string; late: boolean } | null;
+  /** Petitions only: the handling deadline passed and there is no reply yet. */
+  lateUnreplied?: boolean;
+  /** Village matters only (villageFacts). */
+  village?: { adopted: boolean; rejected: boolean; meetings: number; noQuorum: number };
+}
+
+/** What a petition's snapshot says about its reply (see the definitions above). */
+export function petitionReplyFacts(p: {
+  reply?: { at: string } | null;
+  timeline?: { seq: number; action: string; details?: Record<string, unknown> }[];
+}): { reply: { at: string; late: boolean } | null; lateUnreplied: boolean } {
+  const timeline = p.timeline ?? [];
+  const replied = timeline.find((e) => e.action === 'replied');
+  const passed = timeline.find((e) => e.action === 'deadline_passed' && e.details?.deadline === 'handleBy');
+  if (!p.reply) return { reply: null, lateUnreplied: !!passed };
+  return { reply: { at: p.reply.at, late: !!passed && (!replied || passed.seq < replied.seq) }, lateUnreplied: false };
+}
+
+/** What a village matter's snapshot says about its decision and its meetings. */
+export function villageFacts(m: {
+  outcome?: string | null;
+  meetings?: { step: string; passed: boolean; outcome: string }[];
+}): { adopted: boolean; rejected: boolean; meetings: number; noQuorum: number } {
+  const meetings = m.meetings ?? [];
+  return {
+    adopted: meetings.some((x) => x.step === 'resolution' && x.passed),
+    rejected: m.outcome === 'ended_after_rejection',
+    meetings: meetings.length,
+    noQuorum: meetings.filter((x) => x.outcome === 'no_quorum').length,
+  };
 }
 
 export interface Share {
@@ -66,6 +107,24 @@ export interface Statistics {
     medianDays: number | null;
     p90Days: number | null;
     onTime: Share & { unknown: number };
+  };
+  petition: {
+    replied: number;
+    /** Replied on time, over the replies due (replied, or handling deadline passed without a reply). */
+    onTime: Share;
+    lateUnreplied: number;
+    /** Days from registration to the reply, to one decimal; null without replies. */
+    medianDays: number | null;
+    p90Days: number | null;
+    overdue: number;
+  };
+  village: {
+    /** Matters decided: resolution adopted, or ended after a rejection. */
+    decided: number;
+    adopted: Share;
+    rejected: Share;
+    meetings: number;
+    withoutQuorum: Share;
   };
   monthly: { month: string; opened: number; mediation: number; petition: number; village_decision: number }[];
 }
@@ -141,6 +200,17 @@ export function computeStatistics(all: StatCase[], from: string, to: string): St
   const med = median(days);
   const p90 = percentile(days, 0.9);
 
+  const petitions = cases.filter((c) => c.kind === 'petition');
+  const replies = petitions.filter((c) => c.reply);
+  const replyDays = replies.map((c) => (Date.parse(c.reply!.at) - Date.parse(c.openedAt)) / DAY_MS).sort((a, b) => a - b);
+  const lateUnreplied = petitions.filter((c) => !c.reply && c.lateUnreplied).length;
+  const replyMedian = median(replyDays);
+  const replyP90 = percentile(replyDays, 0.9);
+  const matters = cases.filter((c) => c.kind === 'village_decision' && c.village).map((c) => c.village!);
+  const adopted = matters.filter((v) => v.adopted).length;
+  const rejected = matters.filter((v) => v.rejected && !v.adopted).length;
+  const meetings = matters.reduce((n, v) => n + v.meetings, 0);
+
   const monthOf = (c: StatCase) => toShanghaiIso(Date.parse(c.openedAt)).slice(0, 7);
   const monthly = monthsOf(from, to).map((month) => {
     const here = cases.filter((c) => monthOf(c) === month);
@@ -166,6 +236,21 @@ export function computeStatistics(all: StatCase[], from: string, to: string): St
       medianDays: med === null ? null : oneDecimal(med),
       p90Days: p90 === null ? null : oneDecimal(p90),
       onTime: { ...share(onTime, withDeadline.length), unknown: ended.length - withDeadline.length },
+    },
+    petition: {
+      replied: replies.length,
+      onTime: share(replies.filter((c) => !c.reply!.late).length, replies.length + lateUnreplied),
+      lateUnreplied,
+      medianDays: replyMedian === null ? null : oneDecimal(replyMedian),
+      p90Days: replyP90 === null ? null : oneDecimal(replyP90),
+      overdue: petitions.filter((c) => c.overdue).length,
+    },
+    village: {
+      decided: adopted + rejected,
+      adopted: share(adopted, adopted + rejected),
+      rejected: share(rejected, adopted + rejected),
+      meetings,
+      withoutQuorum: share(matters.reduce((n, v) => n + v.noQuorum, 0), meetings),
     },
     monthly,
   };

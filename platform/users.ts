@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { ROLES, type Actor, type Role } from '../domain/actors';
-import { areaContains } from '../domain/areas';
+import type { Actor, Role } from '../domain/actors';
+import { grantRefusal } from '../domain/members';
 import { NotPermitted } from '../domain/errors';
 import type { MediationLevel } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
@@ -80,27 +80,8 @@ export interface NewUser {
   committee?: string;
 }
 
-/** The area of the built-in administrator: every area. No member created through the API may have it. */
-export const EVERY_AREA = '*';
-
-/** The roles each role may hand out: an administrator every role (its own included); nobody else creates members. */
-const GRANTABLE: Record<Role, readonly Role[]> = {
-  admin: ROLES, grid_worker: [], mediator: [], supervisor: [], petition_officer: [], leader: [], village_clerk: [],
-};
-
-/**
- * Why `by` may not create (or change) a member with this role and area, or undefined when it may: a member grants
- * only inside its own area, never a wider one, only roles it may hand out, and `*` belongs to the built-in
- * administrator alone (an administrator of 献县 cannot make a global administrator, nor staff in 肃宁县).
- */
-export function grantRefusal(by: Pick<Actor, 'role' | 'area'>, input: Pick<NewUser, 'role' | 'area'>): string | undefined {
-  if (input.area === EVERY_AREA) return `area: ${EVERY_AREA} belongs to the built-in administrator alone`;
-  if (!GRANTABLE[by.role].includes(input.role)) return `role: a ${by.role} may not create a ${input.role}`;
-  if (by.area !== EVERY_AREA && !areaContains(by.area, input.area)) {
-    return `area: ${input.area} lies outside your area ${by.area}; a member may be created only inside it`;
-  }
-  return undefined;
-}
+// The grant rule is domain (domain/members.ts); kept importable from here for the token routes and their tests.
+export { EVERY_AREA, grantRefusal } from '../domain/members';
 
 /** Creates a member and records who created it in the audit trail; returns the token once. */
 export async function createUser(db: Db, input: NewUser, by: Actor, ttlDays = DEFAULT_TOKEN_TTL_DAYS): Promise<{ user: UserView; token: string }> {
@@ -166,5 +147,36 @@ export async function replaceToken(
       [`user:${userId}:token_${mode}d:${randomUUID()}`, by.id, by.name, by.role, mode === 'rotate' ? 'token_rotated' : 'token_revoked', JSON.stringify({ userId, expiresAt })],
     );
     return { token, expiresAt };
+  });
+}
+
+/** What PATCH /api/v1/users/:id and the console's member form may change: the role, the area, a mediator's unit. */
+export interface MemberChange {
+  role: Role;
+  area: string;
+  level: MediationLevel | null;
+  committee: string | null;
+}
+
+/**
+ * Changes a member's role or area (the caller has checked memberRefusal); audited with the member before and after.
+ * Its console sessions and token keep working and act with the new role at once (both read the member each request).
+ */
+export async function changeUser(db: Db, id: string, change: MemberChange, by: Actor): Promise<{ before: UserView; after: UserView } | undefined> {
+  return withTransaction(db, async (q) => {
+    const old = await q.query<UserRow>(`SELECT * FROM users WHERE id = $1 AND deactivated_at IS NULL FOR UPDATE`, [id]);
+    if (!old.rows[0]) return undefined;
+    const r = await q.query<UserRow>(
+      'UPDATE users SET role = $2, area = $3, level = $4, committee = $5 WHERE id = $1 RETURNING *',
+      [id, change.role, change.area, change.level, change.committee],
+    );
+    const before = view(old.rows[0]);
+    const after = view(r.rows[0]);
+    await q.query(
+      `INSERT INTO audit_events (id, subject, at, actor_id, actor_name, actor_role, action, before, after, details)
+       VALUES ($1, 'user', now(), $2, $3, $4, 'user_changed', $5, $6, $7)`,
+      [`user:${id}:changed:${randomUUID()}`, by.id, by.name, by.role, JSON.stringify(before), JSON.stringify(after), JSON.stringify({ userId: id })],
+    );
+    return { before, after };
   });
 }

@@ -1,4 +1,4 @@
-import { computeStatistics, monthsOf, type StatCase } from '../domain/statistics';
+import { computeStatistics, monthsOf, petitionReplyFacts, villageFacts, type StatCase } from '../domain/statistics';
 
 /**
  * The statistics checked against a fixture whose every answer was computed by hand (below each figure, the working).
@@ -92,4 +92,68 @@ test('an outcome one millisecond past its deadline is late; an empty period has 
 test('the months of a period, across a year end, to-date exclusive', () => {
   expect(monthsOf('2025-11-15', '2026-02-01')).toEqual(['2025-11', '2025-12', '2026-01']);
   expect(monthsOf('2025-11-15', '2026-02-02')).toEqual(['2025-11', '2025-12', '2026-01', '2026-02']);
+});
+
+test('petition reply and village decision rates of a hand-computed fixture, from the snapshots\' own records', () => {
+  type Ev = { seq: number; action: string; details?: Record<string, unknown> };
+  const ev = (...actions: (string | [string, string])[]): Ev[] =>
+    actions.map((a, i) => (typeof a === 'string' ? { seq: i + 1, action: a } : { seq: i + 1, action: a[0], details: { deadline: a[1] } }));
+  const pet = (id: string, openedAt: string, reply: string | null, timeline: Ev[], overdue = false): StatCase => ({
+    id, kind: 'petition', status: reply ? 'replied' : 'accepted', level: null, category: null, area: 'X县/A镇/东村', openedAt: T(openedAt), overdue,
+    ...petitionReplyFacts({ reply: reply ? { at: T(reply) } : null, timeline }),
+  });
+  type M = { step: string; passed: boolean; outcome: string };
+  const passed = (step: string): M => ({ step, passed: true, outcome: 'passed' });
+  const failed = (step: string): M => ({ step, passed: false, outcome: 'rejected' });
+  const noQuorum = (step: string): M => ({ step, passed: false, outcome: 'no_quorum' });
+  const vil = (id: string, status: string, outcome: string | null, meetings: M[]): StatCase => ({
+    id, kind: 'village_decision', status, level: null, category: null, area: 'X县/B镇/南村', openedAt: T('02-01T09:00:00'), overdue: false,
+    village: villageFacts({ outcome, meetings }),
+  });
+  const cases: StatCase[] = [
+    // 20 days; an earlier deadline (the acceptance notice) passed, not the handling one: on time
+    pet('pa', '01-05T00:00:00', '01-25T00:00:00', ev('registered', 'assigned', ['deadline_passed', 'acceptanceNoticeBy'], 'accepted', 'replied')),
+    // 70 days; the handling deadline passed before the reply: late
+    pet('pb', '01-10T00:00:00', '03-21T00:00:00', ev('registered', 'assigned', 'accepted', ['deadline_passed', 'handleBy'], 'replied')),
+    // 10.5 days, on time
+    pet('pc', '02-01T00:00:00', '02-11T12:00:00', ev('registered', 'assigned', 'accepted', 'replied')),
+    // no reply, handling deadline passed: late, unreplied, overdue
+    pet('pd', '02-10T00:00:00', null, ev('registered', 'assigned', 'accepted', ['deadline_passed', 'handleBy']), true),
+    // no reply, not yet due
+    pet('pe', '03-01T00:00:00', null, ev('registered', 'assigned', 'accepted')),
+    // outside the period
+    pet('px', '04-02T00:00:00', '04-03T00:00:00', ev('registered', 'replied')),
+    // adopted after a resolution meeting without quorum: 5 meetings, 1 without quorum
+    vil('va', 'resolution_notice', null, [passed('proposal'), passed('discussion'), passed('review'), noQuorum('resolution'), passed('resolution')]),
+    // ended after the two committees rejected it: 2 meetings
+    vil('vb', 'closed', 'ended_after_rejection', [passed('proposal'), failed('discussion')]),
+    // two proposal meetings without quorum: undecided
+    vil('vc', 'proposal', null, [noQuorum('proposal'), noQuorum('proposal')]),
+    // rejected at review, back to the proposal: undecided, 3 meetings
+    vil('vd', 'proposal', null, [passed('proposal'), passed('discussion'), failed('review')]),
+  ];
+  const s = computeStatistics(cases, '2026-01-01', '2026-04-01');
+  // Replied pa pb pc (3); due also pd (handling deadline passed unreplied): on time pa pc = 2 of 4.
+  // Days sorted 10.5, 20, 70: median 20; p90 rank ceil(2.7) = 3rd -> 70. Overdue: pd.
+  expect(s.petition).toEqual({ replied: 3, onTime: { count: 2, of: 4, rate: 0.5 }, lateUnreplied: 1, medianDays: 20, p90Days: 70, overdue: 1 });
+  // Decided va (adopted) and vb (rejected); meetings 5 + 2 + 2 + 3 = 12, without quorum 1 + 2 = 3.
+  expect(s.village).toEqual({
+    decided: 2,
+    adopted: { count: 1, of: 2, rate: 0.5 },
+    rejected: { count: 1, of: 2, rate: 0.5 },
+    meetings: 12,
+    withoutQuorum: { count: 3, of: 12, rate: 0.25 },
+  });
+  expect(s.byStatus.filter((r) => r.kind !== 'mediation')).toEqual([
+    { kind: 'petition', status: 'replied', count: 3 },
+    { kind: 'petition', status: 'accepted', count: 2 },
+    { kind: 'village_decision', status: 'proposal', count: 2 },
+    { kind: 'village_decision', status: 'closed', count: 1 },
+    { kind: 'village_decision', status: 'resolution_notice', count: 1 },
+  ]);
+  // Nothing due, nothing decided: no rates.
+  const none = computeStatistics([], '2026-01-01', '2026-02-01');
+  expect(none.petition).toEqual({ replied: 0, onTime: { count: 0, of: 0, rate: null }, lateUnreplied: 0, medianDays: null, p90Days: null, overdue: 0 });
+  expect(none.village.adopted.rate).toBeNull();
+  expect(none.village.withoutQuorum).toEqual({ count: 0, of: 0, rate: null });
 });

@@ -15,6 +15,8 @@ export interface ConsoleDeps {
   db: Db;
   policy: Policy;
   taskQueue: string;
+  /** Days a new member's API token lives (TOKEN_TTL_DAYS). */
+  tokenTtlDays?: number;
 }
 
 export const SESSION_COOKIE = 'pingan_console';
@@ -134,12 +136,13 @@ function navFor(actor: Actor): NavItem[] {
   const items: NavItem[] = [{ href: '/console', label: '待办' }];
   if (actor.role === 'grid_worker') items.push({ href: '/console/report', label: '上报纠纷' }, { href: '/console/reports', label: '我的上报' });
   if (actor.role === 'mediator') items.push({ href: '/console/mediations', label: '本单位案件' }, { href: '/console/report', label: '登记纠纷' });
-  if (actor.role === 'supervisor') items.push({ href: '/console/overview', label: '辖区总览' }, { href: '/console/mediations', label: '案件列表' });
+  if (actor.role === 'supervisor') items.push({ href: '/console/overview', label: '辖区总览' }, { href: '/console/mediations', label: '案件列表' }, { href: '/console/village', label: '村务事项' });
   if (actor.role === 'village_clerk') items.push({ href: '/console/village', label: '本村事项' }, { href: '/console/village/new', label: '登记事项' }, { href: `/notices?area=${encodeURIComponent(actor.area)}`, label: '公示栏' });
   if (actor.role === 'petition_officer') items.push({ href: '/console/petitions', label: '信访事项' }, { href: '/console/meetings', label: '周调度会议' });
   if (actor.role === 'leader') items.push({ href: '/console/petitions', label: '我的包案' }, { href: '/console/meetings', label: '周调度会议' });
   if (actor.role === 'supervisor' || actor.role === 'leader') items.push({ href: '/console/stats', label: '统计分析' });
   if (actor.role === 'admin') items.push({ href: '/console/members', label: '成员管理' }, { href: '/console/mediations', label: '案件列表' });
+  if (actor.role === 'admin' || actor.role === 'supervisor') items.push({ href: '/console/policy', label: '现行政策' });
   return items;
 }
 

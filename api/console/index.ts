@@ -26,6 +26,7 @@ import {
 } from './http';
 import { mediationPages } from './mediation-pages';
 import { petitionPages } from './petition-pages';
+import { policyPages } from './policy-pages';
 import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
 import { statsPages } from './stats-pages';
@@ -138,6 +139,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(supervisionPages(deps, page));
   router.use(statsPages(deps, page));
   router.use(memberPages(deps, page));
+  router.use(policyPages(deps, page));
   router.use(villagePages(deps, page));
   router.use(petitionPages(deps, page));
 

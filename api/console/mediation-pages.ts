@@ -6,6 +6,8 @@ import { CHANNEL_NAMES, LEVEL_NAMES, nextDeadline, ROUTE_NAMES, type MediationCa
 import { durationText } from '../../domain/duration-text';
 import { availableMediationActions, type AvailableAction } from '../../domain/mediation-available';
 import { toShanghaiIso } from '../../domain/time';
+import { agreementDocumentId, fileAgreementDocument } from '../../activities/agreement-document';
+import { SYSTEM_ACTOR } from '../../domain/actors';
 import { ApiError } from '../errors';
 import { performMediationAction, reportDispute, staff, visibleCase } from '../mediations';
 import { liveOrRegistered } from '../register';
@@ -167,6 +169,13 @@ export function caseView(c: MediationCase, now: number) {
   };
 }
 
+/** The filters the mediation and village lists share (text, area, dates, overdue), as a query string. */
+export function sharedFilters(q: Record<string, unknown>): string {
+  return new URLSearchParams(
+    Object.entries(q).filter((e): e is [string, string] => ['text', 'area', 'from', 'to', 'overdue'].includes(e[0]) && typeof e[1] === 'string' && e[1] !== ''),
+  ).toString();
+}
+
 /** The details of a timeline event in a sentence or two. */
 function describe(d: Record<string, unknown> | undefined): string {
   if (!d) return '';
@@ -278,6 +287,8 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
   router.get('/mediations', async (req, res) => {
     const actor = member(req);
     const q = req.query as Record<string, string>;
+    // The kind filter: a supervisor's village matters are listed on /console/village, with the filters both lists share.
+    if (q.kind === 'village_decision' && actor.role === 'supervisor') return res.redirect(303, `/console/village?${sharedFilters(q)}`);
     const f = {
       status: ['awaiting_acceptance', 'in_mediation', 'closed'].includes(q.status) ? q.status : '',
       level: ['village', 'township', 'county'].includes(q.level) ? q.level : '',
@@ -333,6 +344,7 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
       next: pageNo < pages ? link(pageNo + 1) : null,
       categories,
       isMediator: actor.role === 'mediator',
+      kindFilter: actor.role === 'supervisor',
     });
   });
 
@@ -393,42 +405,27 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
     }
   });
 
-  // ---- 人民调解协议书 (人民调解法 Art. 29), printable. Issued once and kept with the case (documents): later views
-  // show the document as issued, whatever changes in the template afterwards.
+  // ---- 人民调解协议书 (人民调解法 Art. 29), printable. Filed with the case when the agreement is recorded (the register
+  // activity, activities/agreement-document.ts); this page serves the filed document, as filed, whatever changes in
+  // the template afterwards. A case agreed before filing existed gets its document filed on the first view, the same way.
   router.get('/mediations/:id/agreement', async (req, res) => {
     const actor = member(req);
     const registered = await visibleCase(db, actor, req.params.id);
     const c = await liveOrRegistered(deps.client, registered, mediationState, req);
     if (c.outcome?.kind !== 'agreement') throw new ApiError(404, 'not_found', 'no agreement');
-    const o = c.outcome;
     const recorded = [...c.timeline].reverse().find((e) => e.action === 'agreement_recorded');
     const seq = recorded?.seq ?? 0;
-    // The window the case's own policy gave (in the event since messages took their periods from the policy).
-    const judicialWindow =
-      (recorded?.details?.judicialConfirmationWindow as string | undefined) ?? durationText(deps.policy.mediation.judicialConfirmationWindow.value);
-    const docId = `${c.id}-agreement-${seq}`;
-    let doc = (await db.query<{ body: string }>('SELECT body FROM documents WHERE id = $1', [docId])).rows[0]?.body;
-    if (!doc) {
-      const mediators = c.assignees.length > 0 ? c.assignees : [o.by];
-      const committee =
-        c.level === 'county' ? c.committeeName ?? '县人民调解委员会' : `${areaSegments(c.responsibleArea).join('')}人民调解委员会`;
-      doc = page.render('agreement-document', {
-        c: caseView(c, Date.now()),
-        a: o.agreement,
-        at: o.at,
-        mediators,
-        committee,
-        judicialWindow,
-        formName: o.agreement.form === 'written' ? '书面协议' : '口头协议（记录在案）',
-        number: `${areaSegments(c.area)[0]}调字〔${o.at.slice(0, 4)}〕${c.id.slice(4)}号`,
-      });
-      await db.query(
-        `INSERT INTO documents (id, case_id, kind, title, body) VALUES ($1, $2, 'mediation_agreement', '人民调解协议书', $3) ON CONFLICT (id) DO NOTHING`,
-        [docId, c.id, doc],
-      );
-      doc = (await db.query<{ body: string }>('SELECT body FROM documents WHERE id = $1', [docId])).rows[0].body;
+    const docId = agreementDocumentId(c.id, seq);
+    const find = async () => (await db.query<{ body: string }>('SELECT body FROM documents WHERE id = $1', [docId])).rows[0]?.body;
+    let doc = await find();
+    if (doc === undefined) {
+      // The window the case's own policy gave (in the event since messages took their periods from the policy).
+      const judicialWindow =
+        (recorded?.details?.judicialConfirmationWindow as string | undefined) ?? durationText(deps.policy.mediation.judicialConfirmationWindow.value);
+      await fileAgreementDocument(db, c, seq, judicialWindow, SYSTEM_ACTOR, toShanghaiIso(Date.now()));
+      doc = (await find())!;
     }
-    // The document was rendered by the escaping template above; it is inserted as HTML.
+    // The document was rendered by the escaping template; it is inserted as HTML.
     page(req, res, 'agreement', { title: `人民调解协议书 ${c.id}`, id: c.id, document: doc });
   });
 

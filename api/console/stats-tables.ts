@@ -22,6 +22,8 @@ const days = (d: number | null) => (d === null ? '—' : d);
 export function statTables(s: Statistics, policy: Policy): StatTable[] {
   const category = (code: string) => policy.mediation.categories.find((c) => c.code === code)?.name ?? code;
   const m = s.mediation;
+  const p = s.petition;
+  const v = s.village;
   return [
     { key: 'process', caption: '按业务统计', head: ['业务', '件数'], rows: s.byProcess.map((r) => [KIND_NAMES[r.kind], r.count]) },
     {
@@ -51,6 +53,27 @@ export function statTables(s: Statistics, policy: Policy): StatTable[] {
         ['期限未记录（件，不计入按期率）', m.onTime.unknown, '', ''],
         ['办结用时中位数（天）', days(m.medianDays), '', m.outcomes],
         ['办结用时第90百分位（天）', days(m.p90Days), '', m.outcomes],
+      ],
+    },
+    {
+      key: 'petition', caption: '信访答复（已到答复期限的信访事项）', head: ['指标', '数值', '件数', '基数'],
+      rows: [
+        ['已答复（件）', p.replied, '', ''],
+        ['按期答复率', percent(p.onTime), p.onTime.count, p.onTime.of],
+        ['办理期限已过仍未答复（件）', p.lateUnreplied, '', ''],
+        ['答复用时中位数（天）', days(p.medianDays), '', p.replied],
+        ['答复用时第90百分位（天）', days(p.p90Days), '', p.replied],
+        ['当前超期（件）', p.overdue, '', ''],
+      ],
+    },
+    {
+      key: 'village', caption: '村务决策结果与会议', head: ['指标', '数值', '件数', '基数'],
+      rows: [
+        ['已有决定的事项（件）', v.decided, '', ''],
+        ['决议通过', percent(v.adopted), v.adopted.count, v.adopted.of],
+        ['否决后终止', percent(v.rejected), v.rejected.count, v.rejected.of],
+        ['登记的会议（次）', v.meetings, '', ''],
+        ['到会人数不足、会议无效', percent(v.withoutQuorum), v.withoutQuorum.count, v.withoutQuorum.of],
       ],
     },
     { key: 'overdue', caption: '超期件数（当前）', head: ['业务', '超期件数'], rows: s.overdue.map((r) => [KIND_NAMES[r.kind], r.count]) },
