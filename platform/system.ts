@@ -79,7 +79,12 @@ export async function runWorker(o: {
   installTemporalRuntime(o.logger);
   const connection = await connectWorker(o.address, o.config);
   const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
-  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities });
+  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities }).catch(
+    async (err) => {
+      await connection.close().catch(() => undefined);
+      throw err;
+    },
+  );
   const done = worker.run().finally(() => connection.close());
   o.logger.info({ taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE }, 'worker running');
   return {
