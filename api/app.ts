@@ -36,8 +36,8 @@ export interface ApiDeps {
   tokenTtlDays?: number;
 }
 
-/** The longest a request waits for Temporal (updates and queries have shorter bounds: platform/temporal.ts). */
-export const REQUEST_DEADLINE_MS = 10_000;
+/** The longest a request waits for Temporal, a backstop: updates and queries have shorter bounds (platform/temporal.ts). */
+export const REQUEST_DEADLINE_MS = 65_000;
 
 /** The HTTP API: validate, authorise, call Temporal, answer. */
 export function createApp(deps: ApiDeps): express.Express {

@@ -35,6 +35,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const log = fs.openSync(o.logFile, 'a');
   const child = spawn(o.cli, args, { stdio: ['ignore', log, log] });
   fs.closeSync(log);
+  adoptChild(child);
   const address = `127.0.0.1:${o.port}`;
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? -1));
@@ -75,6 +76,20 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   };
 }
 
+const children = new Set<ChildProcess>();
+/**
+ * A dev server never outlives the process that started it: whatever way the process ends (process.exit after a
+ * signal during start-up, an uncaught error), the 'exit' hook kills the children still running.
+ */
+function adoptChild(child: ChildProcess): void {
+  if (children.size === 0) process.on('exit', killChildren);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
 function tlsOptions(config: Config) {
   if (config.TEMPORAL_TLS !== 'true' && !config.TEMPORAL_TLS_CERT && !config.TEMPORAL_API_KEY) return undefined;
   return {
@@ -92,7 +107,10 @@ export async function connectClient(address: string, config: Config, bounds: Par
     tls: tlsOptions(config),
     apiKey: config.TEMPORAL_API_KEY,
   });
-  const guard = availabilityInterceptor(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, bounds);
+  const guard = availabilityInterceptor(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, {
+    updateMs: config.UPDATE_TIMEOUT_SECONDS * 1000,
+    ...bounds,
+  });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [guard] } });
 }
 
@@ -116,7 +134,7 @@ export interface AvailabilityBounds {
   /** How long a "worker present" answer of DescribeTaskQueue is reused; an "absent" one is reused for 1 s. */
   cacheMs: number;
 }
-export const DEFAULT_BOUNDS: AvailabilityBounds = { updateMs: 5_000, queryMs: 3_000, pollerFreshMs: 90_000, cacheMs: 5_000 };
+export const DEFAULT_BOUNDS: AvailabilityBounds = { updateMs: 8_000, queryMs: 3_000, pollerFreshMs: 90_000, cacheMs: 5_000 };
 
 const grpcCode = (err: unknown): number | undefined => {
   const cause = err instanceof ServiceError || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ? err.cause : err;
@@ -213,6 +231,9 @@ export function installTemporalRuntime(logger: Logger): void {
   const child = logger.child({ component: 'temporal-sdk' });
   const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   Runtime.install({
+    // The SDK would shut every worker down on SIGINT/SIGTERM by itself, before the API has answered the updates in
+    // flight; the processes stop their workers in their own order instead (scripts/start.ts, worker/main.ts).
+    shutdownSignals: [],
     logger: new DefaultLogger('WARN', (e: LogEntry) => child[levels[e.level]](e.meta ?? {}, e.message)),
   });
 }
