@@ -37,6 +37,9 @@ export interface ApiDeps {
   tokenTtlDays?: number;
 }
 
+/** The longest a request waits for Temporal, a backstop: updates and queries have shorter bounds (platform/temporal.ts). */
+export const REQUEST_DEADLINE_MS = 65_000;
+
 /** The HTTP API: validate, authorise, call Temporal, answer. */
 export function createApp(deps: ApiDeps): express.Express {
   const { client, db, logger } = deps;
@@ -66,6 +69,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use('/api/v1/notices', express.json({ limit: limits.publicJson }));
   app.use(express.json({ limit: limits.staff }));
   app.use('/api', refuseUnstorableText);
+  // Every Temporal call of a request ends by one deadline, so that an outage is answered (503), not waited out.
+  app.use((_req, _res, next) => void client.connection.withDeadline(Date.now() + REQUEST_DEADLINE_MS, async () => next()));
 
   // Anonymous callers (load balancers) get the status alone; the database's address and error, the calendar and the
   // version are for staff with a valid token (and for the server log).

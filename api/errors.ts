@@ -1,7 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../platform/db';
+import { isTemporalUnreachable, ServiceUnavailableError } from '../platform/temporal';
 
 /** Every error leaves as { "error": { "code", "message" } } with a 4xx/5xx status. */
 export class ApiError extends Error {
@@ -13,6 +15,36 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/** 503: a part of the system is out of reach for now; `Retry-After` says when to try again. */
+export class UnavailableError extends ApiError {
+  constructor(
+    code: 'database_unavailable' | 'temporal_unavailable' | 'worker_unavailable',
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, code, message);
+  }
+}
+
+/** An outage of PostgreSQL, Temporal or the workers, as the 503 the client gets; undefined for any other error. */
+export function asUnavailable(err: unknown): UnavailableError | undefined {
+  if (err instanceof UnavailableError) return err;
+  if (err instanceof ServiceUnavailableError) return new UnavailableError(err.code, err.message, err.code === 'worker_unavailable' ? 10 : 5);
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new UnavailableError(
+      'worker_unavailable',
+      'the action was not answered in time (the worker is unavailable or overloaded). It may still be applied when a worker ' +
+        'takes it: look at the case before acting again, or retry with the same Idempotency-Key, which is safe',
+      10,
+    );
+  }
+  if (isTemporalUnreachable(err)) return new UnavailableError('temporal_unavailable', 'Temporal does not answer; try again shortly', 5);
+  if (isDatabaseUnavailable(err)) {
+    return new UnavailableError('database_unavailable', 'the database does not answer; try again shortly (a retry with the same Idempotency-Key is safe)', 5);
+  }
+  return undefined;
 }
 
 export const badRequest = (message: string, details?: unknown) => new ApiError(400, 'invalid_input', message, details);
@@ -53,6 +85,11 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof WorkflowUpdateFailedError) {
     const mapped = fromTemporal(err, '');
     if (mapped instanceof ApiError) err = mapped;
+  }
+  err = asUnavailable(err) ?? err;
+  if (err instanceof UnavailableError) {
+    req.log?.warn({ code: err.code, err: err.message }, 'service unavailable');
+    res.setHeader('Retry-After', String(err.retryAfterSeconds));
   }
   if (err instanceof ApiError) {
     res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });

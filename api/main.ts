@@ -19,8 +19,21 @@ async function main() {
     address: config.TEMPORAL_ADDRESS, config, db, policy: loadPolicy(config.POLICY_FILE, config.CALENDAR_DIR), logger, port: config.PORT,
     registerSearchAttributes: true,
   });
+  // SIGINT/SIGTERM: no new requests, those in flight are answered (platform/system.ts runApi.stop), then exit 0.
   for (const s of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(s, () => void api.stop().then(() => db.end()));
+    process.once(s, () => {
+      logger.info({ signal: s }, 'stopping');
+      void api
+        .stop()
+        .then(() => db.end())
+        .then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'error while stopping');
+            process.exit(1);
+          },
+        );
+    });
   }
 }
 

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
     .optional(),
   /** Days a member's bearer token lives from its issue or rotation (the built-in administrator's token does not expire). */
   TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** How long a staff action or intake waits for the worker before it answers 503 worker_unavailable. */
+  UPDATE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -6,11 +6,33 @@ import type { Logger } from './logger';
 
 export type Db = Pool;
 
+/** How long a query waits for a connection (a new one, or a free one of the pool) before it fails. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
 export function createPool(connectionString: string, max = 10): Db {
-  const pool = new Pool({ connectionString, max, idleTimeoutMillis: 10_000 });
+  // A server that does not answer fails the query within CONNECT_TIMEOUT_MS instead of holding the request.
+  const pool = new Pool({ connectionString, max, idleTimeoutMillis: 10_000, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;
+}
+
+// Network errors, and the server's "shutting down / starting up / too many connections / connection lost" classes
+// (SQLSTATE 57P01-57P03, 53300, 08xxx): the server is out of reach, not the request wrong.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+]);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/** Whether an error means that PostgreSQL cannot be reached right now (the API answers 503, the worker retries). */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 4) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+  if (Array.isArray(e.errors) && e.errors.some((x) => isDatabaseUnavailable(x, depth + 1))) return true;
+  return isDatabaseUnavailable(e.cause, depth + 1);
 }
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'db', 'migrations');

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadTemplates } from '../activities/templates';
-import { createApp } from '../api/app';
+import { createApp, REQUEST_DEADLINE_MS } from '../api/app';
 import type { Policy } from '../domain/policy';
 import { createWorker } from '../worker/worker';
 import { trustProxy, type Config } from './config';
@@ -79,7 +79,12 @@ export async function runWorker(o: {
   installTemporalRuntime(o.logger);
   const connection = await connectWorker(o.address, o.config);
   const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
-  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities });
+  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities }).catch(
+    async (err) => {
+      await connection.close().catch(() => undefined);
+      throw err;
+    },
+  );
   const done = worker.run().finally(() => connection.close());
   o.logger.info({ taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE }, 'worker running');
   return {
@@ -96,7 +101,7 @@ export interface RunningApi {
   client: Client;
   server: http.Server;
   url: string;
-  stop(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function runApi(o: {
@@ -128,10 +133,20 @@ export async function runApi(o: {
     client,
     server,
     url,
-    async stop() {
+    /**
+     * Takes no new requests, lets those in flight finish, then closes the Temporal connection. Every request ends by
+     * itself within REQUEST_DEADLINE_MS; connections are cut only after that, since closing the connection under a
+     * call that is still retrying throws an uncaught "Channel has been shut down" from the client's retry timer.
+     */
+    async stop(graceMs = REQUEST_DEADLINE_MS + 5_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      // Keep-alive connections that fall idle once their request is answered are closed as they do.
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      server.closeIdleConnections();
       await closed;
+      clearInterval(idle);
+      clearTimeout(cut);
       await client.connection.close();
     },
   };

@@ -11,6 +11,9 @@ export interface ThrowawayPostgres {
   url: string;
   dir: string;
   stop(): void;
+  /** Stops the server and keeps its data (an outage, for the fault tests); `resume` starts it again. */
+  halt(): void;
+  resume(): void;
 }
 
 export function postgresBinDir(): string {
@@ -43,16 +46,21 @@ export function startThrowawayPostgres(port: number): ThrowawayPostgres {
   };
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
+  start();
   let stopped = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dir,
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: start,
     stop() {
       if (stopped) return;
       stopped = true;
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch (err) {
+        if (!/no server running|PID file .* does not exist/i.test(String(err))) throw err;
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -38,14 +38,33 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const policy = loadPolicy(config.POLICY_FILE, config.CALENDAR_DIR);
+  // Stopped in reverse order: the API drains the requests in flight while the worker still answers their updates,
+  // then the worker finishes its tasks, then the database and the dev server stop. A second Ctrl-C stops at once.
   const stops: Array<() => Promise<void>> = [];
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'stopping');
+  let stopping = false;
+  const shutdown = async (reason: string, code = 0) => {
+    if (stopping) {
+      if (reason === 'SIGINT' || reason === 'SIGTERM') process.exit(130); // the exit hook still kills the dev server
+      return;
+    }
+    stopping = true;
+    logger.info({ reason }, 'stopping');
     for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'error while stopping'));
-    process.exit(0);
+    logger.info('stopped');
+    process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err) => {
+      logger.fatal({ err }, event);
+      void shutdown(event, 1);
+    });
+  }
+  startFailed = (err) => {
+    console.error(`Pingan could not start: ${err instanceof Error ? err.message : String(err)}`);
+    void shutdown('start-up failed', 1);
+  };
 
   const temporal = await prepareTemporal(config, logger);
   if (temporal.devServer) stops.push(() => temporal.devServer!.stop());
@@ -66,7 +85,7 @@ async function main() {
   stops.push(() => api.stop());
   worker.done.catch((err) => {
     logger.fatal({ err }, 'worker stopped');
-    void shutdown('worker-failure');
+    void shutdown('worker-failure', 1);
   });
 
   const calendar = calendarHealth(policy.calendar.value, Date.now(), policy.calendarLead?.value ?? 60);
@@ -103,7 +122,8 @@ async function main() {
   );
 }
 
-main().catch((err) => {
+let startFailed = (err: unknown): void => {
   console.error(`Pingan could not start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
-});
+};
+main().catch((err) => startFailed(err));

@@ -26,5 +26,9 @@ export async function createWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: opts.activities,
+    // On shutdown the tasks in hand get 5 s to finish (activities are idempotent: one cut short is retried elsewhere),
+    // and the worker gives up after 20 s, so that a stop never hangs.
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '20s',
   });
 }

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Actor } from '../../domain/actors';
 import type { Policy } from '../../domain/policy';
 import type { Db } from '../../platform/db';
-import { ApiError } from '../errors';
+import { ApiError, asUnavailable } from '../errors';
 import { CONSOLE_LIMITS, findSession, randomToken, sameToken, type ConsoleSession } from './accounts';
 import { chinese, ROLE_NAMES } from './format';
 import { isMultipart } from './photos';
@@ -173,6 +173,12 @@ export function consoleErrorHandler(page: ReturnType<typeof pageRenderer>) {
     if (err instanceof SignInRequired) {
       if (req.method === 'GET') return res.redirect(303, `/console/sign-in?next=${encodeURIComponent(req.originalUrl)}`);
       return page(req, res, 'message', { title: '请先登录', message: '登录已过期，请重新登录。' }, 401);
+    }
+    const unavailable = asUnavailable(err);
+    if (unavailable) {
+      res.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
+      const message = '数据库或流程服务暂时不可用，请稍后再试；刚才提交的操作可能尚未完成，请先查看案件再重新提交。';
+      return page(req, res, 'message', { title: '系统暂时不可用', message }, 503);
     }
     if (err instanceof ApiError) {
       const status = err.status === 403 && err.code !== 'csrf' ? 404 : err.status;
