@@ -11,14 +11,11 @@ import {
 } from '@temporalio/workflow';
 import {
   applyMediationAction,
-  CHANNEL_NAMES,
   checkMediationAction,
-  LEVEL_NAMES,
   nextDeadline,
   isStaleReminder,
   nextSystemAction,
   openMediation,
-  ROUTE_NAMES,
   type ActingStaff,
   type Agreement,
   type MediationAction,
@@ -29,7 +26,10 @@ import {
   type TimelineEvent,
 } from '../domain/mediation';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
+import { mediationMailData } from './notice-data';
 import { mediationOutcome } from './petition';
 import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
@@ -74,15 +74,12 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     ]);
   };
 
+  const mail = startMailroom(c.id);
+  const outboxOf = (notices: Notice[], event: TimelineEvent): OutboxNotice[] =>
+    notices.map((n) => ({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
+  /** Notices of cases from before the mail left the update path: rendered and sent in line. */
   const send = async (notices: Notice[], event: TimelineEvent) => {
-    const data = {
-      case: c,
-      event,
-      levelName: LEVEL_NAMES[c.level],
-      fromLevelName: event.from ? LEVEL_NAMES[event.from.level] : null,
-      channelName: CHANNEL_NAMES[c.channel],
-      routeName: c.outcome?.kind === 'failed' ? ROUTE_NAMES[c.outcome.route] : null,
-    };
+    const data = mediationMailData(c, event);
     for (const n of notices) {
       await acts.notify({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
     }
@@ -98,14 +95,16 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     const before = c;
     c = markProvisional(result.next, policy.calendar.value);
     publish();
+    const outbox = v2 && mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordMediation({ snapshot: c, event: result.event }),
+      () => acts.recordMediation({ snapshot: c, event: result.event, outbox }),
       () => {
         c = before;
         publish();
       },
     );
-    if (v2) await send(result.notices, result.event);
+    if (outbox) mail.post(outbox.map((n) => n.key));
+    else if (v2) await send(result.notices, result.event);
     // 访调对接: a case transferred from a petition tells the petition its outcome.
     const petitionId = c.channel === 'petition' && c.referral?.reference.startsWith('PET-') ? c.referral.reference : null;
     if (petitionId && c.outcome && c.outcome !== before.outcome && patched(INFORMS_PETITION)) {
@@ -138,8 +137,9 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   });
 
   publish();
+  const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
   try {
-    await acts.recordMediation({ snapshot: c, event: c.timeline[0] });
+    await acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox });
   } catch (err) {
     // The register refused the case for good: the opening request is refused and the process ends, not wedged.
     refusedAtOpening = unrecordable(err);
@@ -148,7 +148,8 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     throw refusedAtOpening;
   }
   recorded = true;
-  await send(opened.notices, c.timeline[0]);
+  if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
+  else await send(opened.notices, c.timeline[0]);
 
   if (!v2) {
     await condition(() => c.status === 'closed' && allHandlersFinished());
@@ -162,5 +163,6 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     // A reminder whose deadline passed while its timer waited is dropped; the clock then finds the deadline's own action.
     act: async (action, now) => (noStaleReminders && isStaleReminder(c, action, now) ? c : act(action, now)),
   });
+  await condition(mail.idle);
   return c;
 }

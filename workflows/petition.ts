@@ -13,16 +13,11 @@ import type { ActorRef } from '../domain/actors';
 import {
   applyPetitionAction,
   checkPetitionAction,
-  DEADLINE_NAMES,
-  DIRECTION_NAMES,
   isLinkedOutcome,
-  MEDIATION_OUTCOME_NAMES,
   mediationInputFor,
   nextPetitionDeadline,
   nextPetitionSystemAction,
   registerPetition,
-  REPLY_DECISIONS,
-  STATUS_NAMES,
   type Direction,
   type Petition,
   type PetitionAction,
@@ -32,7 +27,10 @@ import {
   type RegisterPetitionInput,
 } from '../domain/petition';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
+import { petitionMailData } from './notice-data';
 import type { mediationWorkflow } from './mediation';
 import { acts, recordOrUndo, refuse } from './shared';
 
@@ -79,20 +77,18 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
       { key: SA.overdue, value: p.overdue },
     ]);
   };
-  const send = async (notices: PetitionNotice[], event: PetitionEvent) => {
-    const deadline = event.details?.deadline as keyof typeof DEADLINE_NAMES | undefined;
-    const data = {
-      petition: p,
-      event,
-      statusName: STATUS_NAMES[p.status],
-      deadlineName: deadline ? DEADLINE_NAMES[deadline] : null,
-      decisionName: p.reply ? REPLY_DECISIONS[p.reply.decision as keyof typeof REPLY_DECISIONS] : null,
-      directionName: p.lastDirection ? DIRECTION_NAMES[p.lastDirection.direction] : null,
-      outcomeName: p.linkedMediation?.outcome ? (MEDIATION_OUTCOME_NAMES[p.linkedMediation.outcome] ?? p.linkedMediation.outcome) : null,
-      deadlineList: Object.entries(p.deadlines).map(([k, at]) => ({ name: DEADLINE_NAMES[k as keyof typeof DEADLINE_NAMES], at })),
-    };
+  const mail = startMailroom(p.id);
+  const outboxOf = (notices: PetitionNotice[], event: PetitionEvent): OutboxNotice[] =>
+    notices.map((n) => ({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
+  /** The reply document is archived (a register write); notices go to the mailroom, or in line in earlier histories. */
+  const send = async (notices: PetitionNotice[], event: PetitionEvent, outbox: OutboxNotice[] | undefined) => {
+    const data = petitionMailData(p, event);
     if (event.action === 'replied') {
       await acts.archiveDocument({ id: p.reply!.documentId, caseId: p.id, kind: 'reply', template: 'petition/reply-document', data });
+    }
+    if (outbox) {
+      mail.post(outbox.map((n) => n.key));
+      return;
     }
     for (const n of notices) {
       await acts.notify({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
@@ -110,14 +106,15 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     publish();
     if (action.type === 'transferToMediation' && p.transferHoldsClock) await startMediation(action, now);
     // Data the register refuses for good (invalid text, a constraint) undoes this action only; the petition goes on.
+    const outbox = mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordPetition({ snapshot: p, event: result.event }),
+      () => acts.recordPetition({ snapshot: p, event: result.event, outbox }),
       () => {
         p = before;
         publish();
       },
     );
-    await send(result.notices, result.event);
+    await send(result.notices, result.event, outbox);
     return p;
   };
   /**
@@ -171,11 +168,13 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
   });
 
   publish();
-  await acts.recordPetition({ snapshot: p, event: p.timeline[0] });
+  const openingOutbox = mailOffUpdatePath() ? outboxOf(registered.notices, p.timeline[0]) : undefined;
+  await acts.recordPetition({ snapshot: p, event: p.timeline[0], outbox: openingOutbox });
   recorded = true;
-  await send(registered.notices, p.timeline[0]);
+  await send(registered.notices, p.timeline[0], openingOutbox);
 
   const next = () => nextPetitionSystemAction(p, policy, noStaleWarnings ? Date.now() : undefined);
   await runClock({ finished: () => p.finished, version: () => p.version, next, act });
+  await condition(mail.idle);
   return p;
 }

@@ -23,7 +23,9 @@ import {
   type VillagePublicAction,
   type VillageStaffAction,
 } from '../domain/village';
+import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
@@ -60,6 +62,10 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     ]);
   };
 
+  const mail = startMailroom(m.id);
+  const outboxOf = (notices: VillageNotice[], event: VillageEvent): OutboxNotice[] =>
+    notices.map((n) => ({ key: `${m.id}:${event.seq}:${n.template}:${n.recipients.kind}`, template: n.template, recipients: n.recipients }));
+  /** Notices of matters from before the mail left the update path: rendered and sent in line. */
   const send = async (notices: VillageNotice[], event: VillageEvent) => {
     const data = villageMailData(m, event);
     for (const n of notices) {
@@ -78,14 +84,16 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     const before = m;
     m = markProvisional(result.next, policy.calendar.value);
     publish();
+    const outbox = mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordVillageMatter({ snapshot: m, event: result.event }),
+      () => acts.recordVillageMatter({ snapshot: m, event: result.event, outbox }),
       () => {
         m = before;
         publish();
       },
     );
-    await send(result.notices, result.event);
+    if (outbox) mail.post(outbox.map((n) => n.key));
+    else await send(result.notices, result.event);
     return m;
   };
 
@@ -106,8 +114,9 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
   });
 
   publish();
+  const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
   try {
-    await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0] });
+    await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox });
   } catch (err) {
     // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
     refusedAtOpening = unrecordable(err);
@@ -116,9 +125,11 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     throw refusedAtOpening;
   }
   recorded = true;
-  await send(opened.notices, m.timeline[0]);
+  if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
+  else await send(opened.notices, m.timeline[0]);
 
   // The clock: notice periods, step reminders and the township alert, unless an action changes the matter first.
   await runClock({ finished: () => m.finished, version: () => m.version, next: () => nextVillageSystemAction(m), act });
+  await condition(mail.idle);
   return m;
 }
