@@ -8,6 +8,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import { objectionLimitProblem } from '../domain/village-policy';
 import {
   applyVillageAction,
   checkVillageAction,
@@ -36,6 +37,10 @@ export const villageOpened = defineUpdate<VillageMatter>('villageOpened');
 export const villageAction = defineUpdate<VillageMatter, [VillageStaffAction | VillagePublicAction]>('villageAction');
 
 
+
+/** Refusal types of an objection past the policy's bounds (api/notices.ts answers 409 and 422). */
+export const OBJECTION_LIMIT = 'ObjectionLimit';
+export const OBJECTION_TOO_LONG = 'ObjectionTooLong';
 
 /** One matter of a village, from the party branch's proposal to the end of the results notice. */
 export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<VillageMatter> {
@@ -109,6 +114,14 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
         checkVillageAction(m, action, Date.now(), policy);
       } catch (err) {
         refuse(err);
+      }
+      // The public form's bounds (policy.village.objections): a refusal the API answers 409 or 422.
+      if (action.type === 'fileObjection') {
+        const onNotice = m.objections.filter((o) => o.noticeId === action.objection.noticeId).length;
+        const problem = objectionLimitProblem(policy.village, onNotice, action.objection.text);
+        if (problem) {
+          throw ApplicationFailure.create({ type: problem.kind === 'limit' ? OBJECTION_LIMIT : OBJECTION_TOO_LONG, message: problem.message, nonRetryable: true });
+        }
       }
     },
   });
