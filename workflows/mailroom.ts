@@ -17,9 +17,8 @@ export interface Mailroom {
   post(keys: string[]): void;
   /** Writes a notice to the outbox (a quick register write), then delivers it like `post`. */
   enqueue(notice: NotifyInput): Promise<void>;
-  /** Keys written but not yet delivered or given up (carried into a continued run). */
-  undelivered(): string[];
-  /** True when nothing waits for delivery: a workflow completes or continues as new only then. */
+  /** True when nothing waits for delivery: a workflow completes or continues as new only then (no delivery is
+   *  abandoned in flight, which could otherwise overlap a retry in the next run). */
   idle(): boolean;
 }
 
@@ -29,8 +28,8 @@ export interface Mailroom {
  * a recipient refused for good is marked failed by the delivery itself. Both are logged as warnings for operators,
  * and `outboxCounts` (activities/mail.ts) counts them for /metrics.
  */
-export function startMailroom(caseId: string, carried: string[] = []): Mailroom {
-  const queue: string[] = [...carried];
+export function startMailroom(caseId: string): Mailroom {
+  const queue: string[] = [];
   const inFlight = new Set<string>();
 
   const deliver = async (key: string) => {
@@ -65,7 +64,6 @@ export function startMailroom(caseId: string, carried: string[] = []): Mailroom 
       await acts.enqueueNotice(notice);
       queue.push(notice.key);
     },
-    undelivered: () => [...inFlight, ...queue],
     idle: () => queue.length === 0 && inFlight.size === 0,
   };
 }

@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  continueAsNew,
   getExternalWorkflowHandle,
   patched,
   setHandler,
@@ -28,6 +29,7 @@ import {
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { mediationMailData } from './notice-data';
 import { mediationOutcome } from './petition';
@@ -52,13 +54,15 @@ export const NO_STALE_REMINDERS = 'mediation-no-stale-reminders';
 
 
 
-export async function mediationWorkflow(input: OpenMediationInput): Promise<MediationCase> {
-  const v2 = patched(PROCESS_V2);
-  const noStaleReminders = patched(NO_STALE_REMINDERS);
-  const policy = casePolicy(input.policy);
-  const opened = openMediation({ ...input, policy });
-  let c = markProvisional(opened.case, policy.calendar.value);
-  let recorded = false;
+export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<MediationCase>): Promise<MediationCase> {
+  const decide = patchDecisions(input.continued);
+  const v2 = decide.patched(PROCESS_V2);
+  const noStaleReminders = decide.patched(NO_STALE_REMINDERS);
+  // A continued run carries the policy as the first run resolved it, and the case as it was.
+  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  const opened = input.continued ? undefined : openMediation({ ...input, policy });
+  let c = input.continued ? input.continued.state : markProvisional(opened!.case, policy.calendar.value);
+  let recorded = input.continued !== undefined;
   let refusedAtOpening: ApplicationFailure | undefined;
 
   const publish = () => {
@@ -75,6 +79,7 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   };
 
   const mail = startMailroom(c.id);
+  const continueNow = continueAsNewWhen(input, mail.idle);
   const outboxOf = (notices: Notice[], event: TimelineEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
   /** Notices of cases from before the mail left the update path: rendered and sent in line. */
@@ -137,32 +142,38 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   });
 
   publish();
-  const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
-  try {
-    await acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox });
-  } catch (err) {
-    // The register refused the case for good: the opening request is refused and the process ends, not wedged.
-    refusedAtOpening = unrecordable(err);
-    if (!refusedAtOpening) throw err;
-    await condition(allHandlersFinished);
-    throw refusedAtOpening;
+  if (opened) {
+    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
+    try {
+      await acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox });
+    } catch (err) {
+      // The register refused the case for good: the opening request is refused and the process ends, not wedged.
+      refusedAtOpening = unrecordable(err);
+      if (!refusedAtOpening) throw err;
+      await condition(allHandlersFinished);
+      throw refusedAtOpening;
+    }
+    recorded = true;
+    if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
+    else await send(opened.notices, c.timeline[0]);
   }
-  recorded = true;
-  if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
-  else await send(opened.notices, c.timeline[0]);
 
   if (!v2) {
     await condition(() => c.status === 'closed' && allHandlersFinished());
     return c;
   }
 
-  await runClock({
+  const ended = await runClock({
     finished: () => c.finished,
     version: () => c.version,
     next: () => nextSystemAction(c, noStaleReminders ? Date.now() : undefined),
     // A reminder whose deadline passed while its timer waited is dropped; the clock then finds the deadline's own action.
     act: async (action, now) => (noStaleReminders && isStaleReminder(c, action, now) ? c : act(action, now)),
+    continueAsNew: continueNow,
   });
+  if (ended === 'continue') {
+    return continueAsNew<typeof mediationWorkflow>({ ...input, policy, continued: { state: c, patches: decide.made } });
+  }
   await condition(mail.idle);
   return c;
 }

@@ -1,5 +1,6 @@
 import {
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
@@ -29,6 +30,7 @@ import {
 import { areaPrefixes, SA } from '../domain/search-attributes';
 import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { petitionMailData } from './notice-data';
 import type { mediationWorkflow } from './mediation';
@@ -58,13 +60,17 @@ export const NO_STALE_WARNINGS = 'petition-no-stale-warnings';
 
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
 
-export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Petition> {
-  const policy = casePolicy(input.policy);
+export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInput<Petition>): Promise<Petition> {
+  const decide = patchDecisions(input.continued);
+  // A continued run carries the policy as the first run resolved it, and the petition as it was.
+  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
   // Petitions started before it keep their command sequence: a warning whose timer fired late could still go out.
-  const noStaleWarnings = patched(NO_STALE_WARNINGS);
-  const registered = registerPetition({ ...input, policy }, { transferHoldsClock: patched(TRANSFER_HOLDS_CLOCK) });
-  let p = markProvisional(registered.petition, policy.calendar.value);
-  let recorded = false;
+  const noStaleWarnings = decide.patched(NO_STALE_WARNINGS);
+  const registered = input.continued
+    ? undefined
+    : registerPetition({ ...input, policy }, { transferHoldsClock: decide.patched(TRANSFER_HOLDS_CLOCK) });
+  let p = input.continued ? input.continued.state : markProvisional(registered!.petition, policy.calendar.value);
+  let recorded = input.continued !== undefined;
 
   const publish = () => {
     const deadline = nextPetitionDeadline(p);
@@ -78,6 +84,7 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     ]);
   };
   const mail = startMailroom(p.id);
+  const continueNow = continueAsNewWhen(input, mail.idle);
   const outboxOf = (notices: PetitionNotice[], event: PetitionEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
   /** The reply document is archived (a register write); notices go to the mailroom, or in line in earlier histories. */
@@ -168,13 +175,18 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
   });
 
   publish();
-  const openingOutbox = mailOffUpdatePath() ? outboxOf(registered.notices, p.timeline[0]) : undefined;
-  await acts.recordPetition({ snapshot: p, event: p.timeline[0], outbox: openingOutbox });
-  recorded = true;
-  await send(registered.notices, p.timeline[0], openingOutbox);
+  if (registered) {
+    const openingOutbox = mailOffUpdatePath() ? outboxOf(registered.notices, p.timeline[0]) : undefined;
+    await acts.recordPetition({ snapshot: p, event: p.timeline[0], outbox: openingOutbox });
+    recorded = true;
+    await send(registered.notices, p.timeline[0], openingOutbox);
+  }
 
   const next = () => nextPetitionSystemAction(p, policy, noStaleWarnings ? Date.now() : undefined);
-  await runClock({ finished: () => p.finished, version: () => p.version, next, act });
+  const ended = await runClock({ finished: () => p.finished, version: () => p.version, next, act, continueAsNew: continueNow });
+  if (ended === 'continue') {
+    return continueAsNew<typeof petitionWorkflow>({ ...input, policy, continued: { state: p, patches: decide.made } });
+  }
   await condition(mail.idle);
   return p;
 }

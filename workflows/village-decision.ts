@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   defineQuery,
   defineUpdate,
   setHandler,
@@ -26,6 +27,7 @@ import {
 } from '../domain/village';
 import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
@@ -43,16 +45,20 @@ export const OBJECTION_LIMIT = 'ObjectionLimit';
 export const OBJECTION_TOO_LONG = 'ObjectionTooLong';
 
 /** One matter of a village, from the party branch's proposal to the end of the results notice. */
-export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<VillageMatter> {
-  const policy = casePolicy(input.policy);
-  let opened;
-  try {
-    opened = openVillageMatter({ ...input, policy });
-  } catch (err) {
-    refuse(err);
+export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerInput<VillageMatter>): Promise<VillageMatter> {
+  const decide = patchDecisions(input.continued);
+  // A continued run carries the policy as the first run resolved it, and the matter as it was.
+  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  let opened: ReturnType<typeof openVillageMatter> | undefined;
+  if (!input.continued) {
+    try {
+      opened = openVillageMatter({ ...input, policy });
+    } catch (err) {
+      refuse(err);
+    }
   }
-  let m = markProvisional(opened.matter, policy.calendar.value);
-  let recorded = false;
+  let m = input.continued ? input.continued.state : markProvisional(opened!.matter, policy.calendar.value);
+  let recorded = input.continued !== undefined;
   let refusedAtOpening: ApplicationFailure | undefined;
 
   const publish = () => {
@@ -68,6 +74,7 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
   };
 
   const mail = startMailroom(m.id);
+  const continueNow = continueAsNewWhen(input, mail.idle);
   const outboxOf = (notices: VillageNotice[], event: VillageEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${m.id}:${event.seq}:${n.template}:${n.recipients.kind}`, template: n.template, recipients: n.recipients }));
   /** Notices of matters from before the mail left the update path: rendered and sent in line. */
@@ -127,22 +134,33 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
   });
 
   publish();
-  const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
-  try {
-    await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox });
-  } catch (err) {
-    // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
-    refusedAtOpening = unrecordable(err);
-    if (!refusedAtOpening) throw err;
-    await condition(allHandlersFinished);
-    throw refusedAtOpening;
+  if (opened) {
+    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
+    try {
+      await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox });
+    } catch (err) {
+      // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
+      refusedAtOpening = unrecordable(err);
+      if (!refusedAtOpening) throw err;
+      await condition(allHandlersFinished);
+      throw refusedAtOpening;
+    }
+    recorded = true;
+    if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
+    else await send(opened.notices, m.timeline[0]);
   }
-  recorded = true;
-  if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
-  else await send(opened.notices, m.timeline[0]);
 
   // The clock: notice periods, step reminders and the township alert, unless an action changes the matter first.
-  await runClock({ finished: () => m.finished, version: () => m.version, next: () => nextVillageSystemAction(m), act });
+  const ended = await runClock({
+    finished: () => m.finished,
+    version: () => m.version,
+    next: () => nextVillageSystemAction(m),
+    act,
+    continueAsNew: continueNow,
+  });
+  if (ended === 'continue') {
+    return continueAsNew<typeof villageDecisionWorkflow>({ ...input, policy, continued: { state: m, patches: decide.made } });
+  }
   await condition(mail.idle);
   return m;
 }
