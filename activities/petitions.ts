@@ -3,6 +3,8 @@ import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
+import { petitionMailData } from '../workflows/notice-data';
+import { writeOutbox } from './mail';
 import { recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
 
@@ -12,9 +14,9 @@ const WEEK_MS = 7 * 24 * 3600_000;
 export function createPetitionActivities(deps: { db: Db; render: TemplateRenderer }): PetitionActivities {
   const { db, render } = deps;
   return {
-    async recordPetition({ snapshot: p, event }) {
-      await withTransaction(db, (q) =>
-        recordInRegister(
+    async recordPetition({ snapshot: p, event, outbox }) {
+      await withTransaction(db, async (q) => {
+        await recordInRegister(
           q,
           {
             id: p.id, kind: 'petition', status: p.status, level: null, area: p.area, category: p.channel, summary: p.subject,
@@ -22,8 +24,9 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
             policyVersion: p.policyVersion, version: p.version, snapshot: p,
           },
           { ...event, before: event.from ? { status: event.from } : null, after: { status: event.to } },
-        ),
-      );
+        );
+        for (const n of outbox ?? []) await writeOutbox(q, render, n, petitionMailData(p, event));
+      });
     },
 
     async archiveDocument({ id, caseId, kind, template, data }) {

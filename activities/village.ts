@@ -1,7 +1,9 @@
-import { nextVillageDeadline, publicNoticeView, type RecordVillageInput, type VillageActivities } from '../domain/village';
+import type { Outboxed } from '../domain/ports';
+import { nextVillageDeadline, publicNoticeView, villageMailData, type RecordVillageInput } from '../domain/village';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { TemplateRenderer } from './templates';
+import { writeOutbox } from './mail';
 import { recordInRegister } from './register';
 
 /**
@@ -9,10 +11,12 @@ import { recordInRegister } from './register';
  * shows. Idempotent like recordMediation: a deterministic audit id, and rows guarded by the matter's version.
  * A notice's text is rendered once, when it is first published (templates/village/<kind>-notice.hbs).
  */
-export function createVillageActivities(deps: { db: Db; render: TemplateRenderer }): VillageActivities {
+export function createVillageActivities(deps: { db: Db; render: TemplateRenderer }): {
+  recordVillageMatter(input: RecordVillageInput & Outboxed): Promise<void>;
+} {
   const { db, render } = deps;
   return {
-    async recordVillageMatter({ snapshot: m, event }: RecordVillageInput): Promise<void> {
+    async recordVillageMatter({ snapshot: m, event, outbox }: RecordVillageInput & Outboxed): Promise<void> {
       await withTransaction(db, async (q) => {
         await recordInRegister(
           q,
@@ -49,6 +53,7 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
             ],
           );
         }
+        for (const n of outbox ?? []) await writeOutbox(q, render, n, villageMailData(m, event));
       });
     },
   };

@@ -3,13 +3,13 @@ import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { z } from 'zod';
-import type { Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { TEMPLATES_DIR } from '../activities/templates';
 import { toShanghaiIso } from '../domain/time';
 import type { PublicNoticeView, VillagePublicAction } from '../domain/village';
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
-import { villageAction } from '../workflows/village-decision';
+import { OBJECTION_LIMIT, OBJECTION_TOO_LONG, villageAction } from '../workflows/village-decision';
 import { ApiError, conflict, fromTemporal, fromZod, notFound } from './errors';
 import { loadHtmlPages, type Render } from './html-pages';
 import { assertStorableText } from './input-guard';
@@ -187,6 +187,11 @@ export function noticeRoutes(deps: NoticeDeps): Router {
     try {
       await client.workflow.getHandle(row.matter_id).executeUpdate(villageAction, { args: [action] });
     } catch (err) {
+      // Past the policy's bounds on objections (domain/village-policy.ts): the notice is full, or the text too long.
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        if (err.cause.type === OBJECTION_LIMIT) throw new ApiError(409, 'objection_limit', err.cause.message);
+        if (err.cause.type === OBJECTION_TOO_LONG) throw new ApiError(422, 'objection_too_long', err.cause.message);
+      }
       throw fromTemporal(err, row.matter_id);
     }
     return { objectionId, noticeId: id, filedAt: toShanghaiIso(Date.now()), status: 'received' as const };

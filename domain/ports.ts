@@ -1,7 +1,7 @@
 import type { MediationCase, TimelineEvent } from './mediation';
 import type { Role } from './actors';
 import type { MediationLevel } from './policy';
-import type { VillageActivities } from './village';
+import type { RecordVillageInput, VillageActivities } from './village';
 
 /**
  * The side effects workflows may ask for. Types only: activities/ implements them, workflows call them through
@@ -25,18 +25,57 @@ export interface NotifyInput {
   data: Record<string, unknown>;
 }
 
-export interface RecordTransitionInput {
+/**
+ * A notice written to the mail outbox in the same transaction as the transition that causes it (register, audit and
+ * outbox commit together); its text is rendered there from the recorded case and event.
+ */
+export interface OutboxNotice {
+  key: string;
+  template: string;
+  recipients: Recipients;
+}
+
+/** A recording activity's input may carry the notices of its transition. */
+export interface Outboxed {
+  outbox?: OutboxNotice[];
+}
+
+export interface RecordTransitionInput extends Outboxed {
   snapshot: MediationCase;
   event: TimelineEvent;
 }
 
-export interface ProcessActivities extends PetitionActivities, VillageActivities {
+/** What one delivery attempt of a notice did, per recipient row of the outbox. */
+export interface DeliverResult {
+  sent: number;
+  /** Refused for good by the mail server (5xx) or an invalid address: marked `failed` with the reason, not retried. */
+  failed: number;
+  /** Already sent or failed before (a retried activity). */
+  skipped: number;
+}
+
+/**
+ * The outbox, off the staff's path: a notice is written (pending) while the transition is recorded, and delivered
+ * afterwards by its own activity with bounded retries (workflows/mailroom.ts).
+ */
+export interface MailActivities {
+  /** Writes a notice's rows (pending) to the outbox without sending; idempotent per (key, recipient). */
+  enqueueNotice(input: NotifyInput): Promise<{ recipients: number }>;
+  /** Sends the pending rows of a notice; a transient failure throws (retried), a permanent one marks the row failed. */
+  deliverNotice(input: { key: string }): Promise<DeliverResult>;
+  /** Marks the rows of a notice still pending as failed with the reason (its retry schedule ran out). */
+  giveUpNotice(input: { key: string; reason: string }): Promise<{ failed: number }>;
+}
+
+export interface ProcessActivities extends PetitionActivities, Omit<VillageActivities, 'recordVillageMatter'>, MailActivities {
   recordMediation(input: RecordTransitionInput): Promise<void>;
+  recordVillageMatter(input: RecordVillageInput & Outboxed): Promise<void>;
+  /** Renders, writes and sends a notice in one activity: the path of notices sent before the mail left updates. */
   notify(input: NotifyInput): Promise<{ sent: number; skipped: number }>;
 }
 
 /** Petitions and the weekly dispatch meeting (see domain/petition.ts, workflows/petition.ts, workflows/meeting.ts). */
-export interface RecordPetitionInput {
+export interface RecordPetitionInput extends Outboxed {
   snapshot: import('./petition').Petition;
   event: import('./petition').PetitionEvent;
 }

@@ -39,4 +39,5 @@ export const VillagePolicySchema = z.object({
     })
     .partial()
     .strict(),
+  objections: sourced(z.object({ perNotice: z.number().int().positive(), textLength: z.number().int().positive().max(2000) }).strict()).optional(),
 }) satisfies z.ZodType<VillagePolicy>;

@@ -38,6 +38,14 @@ export interface MeetingNoticeRule {
   rule: string;
 }
 
+/** What the public may file against one notice (the board's objection form). */
+export interface ObjectionLimits {
+  /** Objections accepted per notice; past it the form answers 409 and points the villager to the village committee. */
+  perNotice: number;
+  /** Longest objection text, in characters (UTF-16 code units, as the form's schema counts them). */
+  textLength: number;
+}
+
 export interface VillagePolicy {
   /** 决议公开 and 实施结果公开: how long each notice stays on the board, objections open. */
   noticePeriod: Sourced<Duration>;
@@ -49,9 +57,20 @@ export interface VillagePolicy {
   /** Notice before a meeting, for the bodies that need it (a body without an entry needs none). Optional in the type
    *  only because policy snapshots of matters opened before the notice rules lack it; the schema requires it. */
   meetingNotice?: Partial<Record<VillageBody, Sourced<MeetingNoticeRule>>>;
+  /** Bounds on public objections. Optional in the type because policy snapshots of matters opened before it lack it:
+   *  those matters get DEFAULT_OBJECTION_LIMITS (a bound checked by the update's validator only, so replay-safe). */
+  objections?: Sourced<ObjectionLimits>;
 }
 
 const ORGANIC_LAW = '村民委员会组织法 (2018)';
+
+/**
+ * The objection form is public and unauthenticated (10 per 10 minutes per address), and every objection is kept in
+ * the matter's durable history, which Temporal ends at 50 MB. Twenty objections of 2,000 characters per notice keep
+ * a matter far inside it while leaving room for every household that has something to say; anything beyond goes to
+ * the village committee in person (村务监督委员会), as the law's channel for objections always allowed.
+ */
+export const DEFAULT_OBJECTION_LIMITS: ObjectionLimits = { perNotice: 20, textLength: 2000 };
 const LOCAL = 'local practice, per-county setting (DOMAIN.md §3 default)';
 const MORE_THAN_HALF: Share = { num: 1, den: 2, strict: true };
 const AT_LEAST_TWO_THIRDS: Share = { num: 2, den: 3, strict: false };
@@ -91,6 +110,12 @@ export const DEFAULT_VILLAGE_POLICY: VillagePolicy = {
       source: `${ORGANIC_LAW} Art. 22: 十八周岁以上村民的过半数，或者三分之二以上的户的代表参加；所作决定应当经到会人员的过半数通过 (Art. 21: 10 days' notice)`,
     },
   },
+  objections: {
+    value: DEFAULT_OBJECTION_LIMITS,
+    source:
+      'per-county setting (not a statutory number): bounds what the public form can add to one notice, so that a matter ' +
+      'stays within its durable history; default 20 objections of at most 2,000 characters per notice',
+  },
   meetingNotice: {
     villagers: {
       value: { period: { value: 10, unit: 'calendarDays' }, rule: '村民委员会组织法第二十一条' },
@@ -102,3 +127,22 @@ export const DEFAULT_VILLAGE_POLICY: VillagePolicy = {
     },
   },
 };
+
+/** Why an objection of `text` cannot be added to a notice that already has `onNotice` objections; null when it can. */
+export function objectionLimitProblem(
+  village: VillagePolicy | undefined,
+  onNotice: number,
+  text: string,
+): { kind: 'limit' | 'tooLong'; message: string } | null {
+  const limits = village?.objections?.value ?? DEFAULT_OBJECTION_LIMITS;
+  if (text.length > limits.textLength) {
+    return { kind: 'tooLong', message: `异议内容不能超过 ${limits.textLength} 字 (an objection is at most ${limits.textLength} characters)` };
+  }
+  if (onNotice >= limits.perNotice) {
+    return {
+      kind: 'limit',
+      message: `本公告已收到 ${limits.perNotice} 条异议，已达上限，请直接向村务监督委员会反映 (this notice has reached its limit of ${limits.perNotice} objections; please raise it with the village supervision committee)`,
+    };
+  }
+  return null;
+}

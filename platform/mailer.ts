@@ -17,10 +17,19 @@ export interface Mailer {
   close(): void;
 }
 
+/**
+ * How long one SMTP exchange may take: a server that does not answer (a stalled connection, no greeting, a silent
+ * socket) fails the send within these bounds instead of holding the delivery activity for ever (nodemailer's own
+ * defaults are 2 minutes, 30 seconds and 10 minutes).
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as const;
+/** The longest one send can take under SMTP_TIMEOUTS (connection, greeting, then a socket timeout). */
+export const SMTP_SEND_BOUND_MS = SMTP_TIMEOUTS.connectionTimeout + SMTP_TIMEOUTS.greetingTimeout + 2 * SMTP_TIMEOUTS.socketTimeout;
+
 /** Real SMTP when SMTP_URL is set; otherwise every message becomes an .eml file in the outbox folder. */
 export function createMailer(opts: { smtpUrl?: string; outboxDir: string; logger: Logger }): Mailer {
   if (opts.smtpUrl) {
-    const transport = nodemailer.createTransport(opts.smtpUrl);
+    const transport = nodemailer.createTransport({ url: opts.smtpUrl, ...SMTP_TIMEOUTS } as Parameters<typeof nodemailer.createTransport>[0]);
     const u = new URL(opts.smtpUrl);
     return {
       describe: `SMTP ${u.hostname}:${u.port || (u.protocol === 'smtps:' ? 465 : 587)}`,
@@ -44,4 +53,18 @@ export function createMailer(opts: { smtpUrl?: string; outboxDir: string; logger
     },
     close: () => transport.close(),
   };
+}
+
+/**
+ * Whether a failed send can succeed later. Permanent: the server refused with a 5xx reply (550 no such mailbox, 553
+ * bad address, 554 rejected), or nodemailer refused the envelope itself (an invalid address). Everything else (a
+ * refused or lost connection, a timeout, a 4xx reply such as 421 or 451) is transient and worth a retry.
+ */
+export function classifyMailError(err: unknown): { permanent: boolean; reason: string } {
+  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; response?: unknown; message?: unknown };
+  const reply = typeof e.responseCode === 'number' ? e.responseCode : undefined;
+  const text = String(e.response ?? e.message ?? err).slice(0, 500);
+  if (reply !== undefined && reply >= 500 && reply < 600) return { permanent: true, reason: `SMTP ${reply}: ${text}` };
+  if (reply === undefined && e.code === 'EENVELOPE') return { permanent: true, reason: `invalid address: ${text}` };
+  return { permanent: false, reason: reply !== undefined ? `SMTP ${reply}: ${text}` : `${String(e.code ?? 'error')}: ${text}` };
 }

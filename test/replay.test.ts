@@ -3,6 +3,9 @@ import path from 'node:path';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../worker/worker';
+import type { Petition } from '../domain/petition';
+import { meetingState, meetingWorkflow, recordMinutes } from '../workflows/meeting';
+import { petitionState, weeklyReview } from '../workflows/petition';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 import { HISTORIES_DIR as dir, replayCase } from './replay-helpers';
 
@@ -56,5 +59,81 @@ test('a fresh case from intake to agreement replays', async () => {
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
   await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med.token, body: { performed: true, notes: '已还清' } });
   await sys.client.workflow.getHandle(id).result();
-  await replayCase(sys, id, 'mediation-v4-agreement-follow-up');
+  await replayCase(sys, id, 'mediation-v5-agreement-follow-up');
+});
+
+async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await what();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a petition directed by two weekly reviews (signals) replays', async () => {
+  const where = uniqueVillage('周会回放');
+  const officer = await sys.user('petition_officer', where.county);
+  const created = await sys.call('POST', '/api/v1/petitions', {
+    token: officer.token,
+    body: { petitioner: { name: '周某' }, subject: `道路积水-${where.county}`, content: '村口道路雨后积水。', channel: 'letter', area: where.township },
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  const post = (action: string, body: object) => sys.call('POST', `/api/v1/petitions/${id}/${action}`, { token: officer.token, body });
+  expect((await post('assign', { unit: '县住建局', unitHead: '赵局长' })).status).toBe(200);
+  expect((await post('accept', { notice: '依法受理' })).status).toBe(200);
+  const h = sys.client.workflow.getHandle(id);
+  const actor = { id: officer.id, name: officer.name, role: 'petition_officer' as const };
+  await h.signal(weeklyReview, { meetingId: 'MTG-REPLAY-1', direction: 'continue', note: '抓紧办理', actor });
+  await h.signal(weeklyReview, { meetingId: 'MTG-REPLAY-2', direction: 'escalate', note: '提级督办', actor });
+  const p = await until(() => h.query(petitionState), (x: Petition) => x.timeline.filter((e) => e.action === 'weekly_review').length === 2);
+  expect(p.timeline.filter((e) => e.action === 'weekly_review').map((e) => e.details?.direction)).toEqual(['continue', 'escalate']);
+  expect((await post('reply', { decision: 'supported', opinion: '已疏通排水。' })).status).toBe(200);
+  await replayCase(sys, id, 'petition-v4-weekly-review');
+});
+
+test('a village matter rejected, returned to the proposal step, rejected again and ended replays', async () => {
+  const where = uniqueVillage('否决回放');
+  const clerk = await sys.user('village_clerk', where.village);
+  const API = '/api/v1/village-decisions';
+  const ago = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  const meeting = (body: string, entitled: number, present: number, votesFor: number, minutesAgo: number) => ({
+    body, heldAt: ago(minutesAgo), noticeGivenAt: ago(minutesAgo + 11 * 24 * 60), entitled, present, for: votesFor,
+    against: present - votesFor, abstain: 0, minutes: `${body} 会议记录`,
+  });
+  const post = (id: string, action: string, body: object) => sys.call('POST', `${API}/${id}/${action}`, { token: clerk.token, body });
+  const created = await sys.call('POST', API, { token: clerk.token, body: { type: 'village_rules', title: '修订村规民约', description: '修订第三章' } });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  await post(id, 'meetings', meeting('party_branch', 5, 5, 5, 60));
+  expect((await post(id, 'meetings', meeting('two_committees', 8, 6, 3, 50))).body.status).toBe('rejected');
+  expect((await post(id, 'rejection-decision', { choice: 'return', reason: '吸收意见后重新提议' })).body.status).toBe('proposal');
+  await post(id, 'meetings', meeting('party_branch', 5, 5, 5, 30));
+  expect((await post(id, 'meetings', meeting('two_committees', 8, 8, 2, 20))).body.status).toBe('rejected');
+  const ended = await post(id, 'rejection-decision', { choice: 'end', reason: '两委意见不一致，不再推进' });
+  expect(ended.body).toMatchObject({ status: 'closed', outcome: 'ended_after_rejection' });
+  await sys.client.workflow.getHandle(id).result();
+  await replayCase(sys, id, 'village-v3-rejection');
+});
+
+test('a meeting answers its minutes update before it completes (every handler finished), and replays', async () => {
+  const where = uniqueVillage('会议回放');
+  const meetingId = `MTG-REPLAY-${Date.now().toString(16).toUpperCase()}`;
+  const h = await sys.client.workflow.start(meetingWorkflow, {
+    taskQueue: sys.config.TEMPORAL_TASK_QUEUE,
+    workflowId: meetingId,
+    args: [{ county: where.county, chair: { name: '县委书记', email: 'chair@replay.test.cn' }, leadingGroup: ['group@replay.test.cn'], minutesWithinMs: 60_000 }],
+  });
+  await until(() => h.query(meetingState), (r) => r.status === 'agenda_sent');
+  const officer = { id: 'officer', name: '信访干部', role: 'petition_officer' as const };
+  const record = await h.executeUpdate(recordMinutes, { args: [{ actor: officer, chair: '县委书记', attendees: ['甲', '乙'], directions: [] }] });
+  expect(record.status).toBe('minutes_recorded');
+  expect((await h.result()).status).toBe('minutes_recorded');
+  const events = (await h.fetchHistory()).events!;
+  const updateDone = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+  const completed = events.findIndex((e) => e.workflowExecutionCompletedEventAttributes);
+  expect(updateDone).toBeGreaterThan(-1);
+  expect(updateDone).toBeLessThan(completed);
+  await replayCase(sys, meetingId, 'meeting-v3-handlers-finished');
 });

@@ -12,16 +12,32 @@ export interface ReceivedMail {
 export interface SmtpReceiver {
   url: string;
   messages: ReceivedMail[];
+  /** 'accept' (the default); 'refuse': 421 at every connection; 'stall': no greeting until the mode changes back. */
+  setMode(mode: 'accept' | 'refuse' | 'stall'): void;
+  /** Addresses answered with 550 (no such mailbox) at RCPT TO. */
+  rejected: Set<string>;
   waitFor(pred: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   stop(): Promise<void>;
 }
 
 export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   const messages: ReceivedMail[] = [];
+  let mode: 'accept' | 'refuse' | 'stall' = 'accept';
+  let stalled: (() => void)[] = [];
+  const rejected = new Set<string>();
+  const reply = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onConnect(_session, callback) {
+      if (mode === 'refuse') callback(reply(421, 'service not available, try again later'));
+      else if (mode === 'stall') stalled.push(() => callback());
+      else callback();
+    },
+    onRcptTo(address, _session, callback) {
+      callback(rejected.has(address.address) ? reply(550, `no such mailbox: ${address.address}`) : undefined);
+    },
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((mail) => {
@@ -41,6 +57,15 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    rejected,
+    setMode(next) {
+      mode = next;
+      if (next !== 'stall') {
+        const waiting = stalled;
+        stalled = [];
+        for (const go of waiting) go();
+      }
+    },
     async waitFor(pred, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {

@@ -5,26 +5,32 @@ import { withPeriodRule, type Policy } from '../domain/policy';
 /**
  * The clock every process shares: wait for the next time-driven action (a reminder, an escalation, a window closing),
  * unless a staff action changes the state first; then act at the time it was due. Ends when the process is finished
- * and every message handler has completed.
+ * and every message handler has completed ('finished'), or, when `continueAsNew` says so, with 'continue': the
+ * caller then continues as new with its state (workflows/continuation.ts).
  */
 export async function runClock<A>(o: {
   finished: () => boolean;
   version: () => number;
   next: () => { at: number; action: A } | null;
   act: (action: A, now: number) => Promise<unknown>;
-}): Promise<void> {
+  continueAsNew?: () => boolean;
+}): Promise<'finished' | 'continue'> {
+  const continueNow = o.continueAsNew ?? (() => false);
   while (!o.finished()) {
+    if (continueNow()) return 'continue';
     const version = o.version();
     const due = o.next();
+    const wake = () => o.version() !== version || continueNow();
     if (!due) {
-      await condition(() => o.version() !== version);
+      await condition(wake);
       continue;
     }
     const wait = due.at - Date.now();
-    if (wait > 0 && (await condition(() => o.version() !== version, wait))) continue;
+    if (wait > 0 && (await condition(wake, wait))) continue;
     await o.act(due.action, Math.max(Date.now(), due.at));
   }
   await condition(allHandlersFinished);
+  return 'finished';
 }
 
 /** Patch: periods counted as the law counts them (domain/calendar.ts `periodEnd`). Cases started before it keep
@@ -32,8 +38,8 @@ export async function runClock<A>(o: {
 export const LEGAL_PERIODS = 'legal-periods';
 
 /** The policy a case counts its periods with; call once, before the first await. */
-export function casePolicy(policy: Policy): Policy {
-  return withPeriodRule(policy, patched(LEGAL_PERIODS));
+export function casePolicy(policy: Policy, isPatched: (name: string) => boolean = patched): Policy {
+  return withPeriodRule(policy, isPatched(LEGAL_PERIODS));
 }
 
 /**

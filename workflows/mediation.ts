@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  continueAsNew,
   getExternalWorkflowHandle,
   patched,
   setHandler,
@@ -11,14 +12,11 @@ import {
 } from '@temporalio/workflow';
 import {
   applyMediationAction,
-  CHANNEL_NAMES,
   checkMediationAction,
-  LEVEL_NAMES,
   nextDeadline,
   isStaleReminder,
   nextSystemAction,
   openMediation,
-  ROUTE_NAMES,
   type ActingStaff,
   type Agreement,
   type MediationAction,
@@ -29,7 +27,11 @@ import {
   type TimelineEvent,
 } from '../domain/mediation';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
+import { mediationMailData } from './notice-data';
 import { mediationOutcome } from './petition';
 import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
@@ -52,13 +54,15 @@ export const NO_STALE_REMINDERS = 'mediation-no-stale-reminders';
 
 
 
-export async function mediationWorkflow(input: OpenMediationInput): Promise<MediationCase> {
-  const v2 = patched(PROCESS_V2);
-  const noStaleReminders = patched(NO_STALE_REMINDERS);
-  const policy = casePolicy(input.policy);
-  const opened = openMediation({ ...input, policy });
-  let c = markProvisional(opened.case, policy.calendar.value);
-  let recorded = false;
+export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<MediationCase>): Promise<MediationCase> {
+  const decide = patchDecisions(input.continued);
+  const v2 = decide.patched(PROCESS_V2);
+  const noStaleReminders = decide.patched(NO_STALE_REMINDERS);
+  // A continued run carries the policy as the first run resolved it, and the case as it was.
+  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  const opened = input.continued ? undefined : openMediation({ ...input, policy });
+  let c = input.continued ? input.continued.state : markProvisional(opened!.case, policy.calendar.value);
+  let recorded = input.continued !== undefined;
   let refusedAtOpening: ApplicationFailure | undefined;
 
   const publish = () => {
@@ -74,15 +78,13 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     ]);
   };
 
+  const mail = startMailroom(c.id);
+  const continueNow = continueAsNewWhen(input, mail.idle);
+  const outboxOf = (notices: Notice[], event: TimelineEvent): OutboxNotice[] =>
+    notices.map((n) => ({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
+  /** Notices of cases from before the mail left the update path: rendered and sent in line. */
   const send = async (notices: Notice[], event: TimelineEvent) => {
-    const data = {
-      case: c,
-      event,
-      levelName: LEVEL_NAMES[c.level],
-      fromLevelName: event.from ? LEVEL_NAMES[event.from.level] : null,
-      channelName: CHANNEL_NAMES[c.channel],
-      routeName: c.outcome?.kind === 'failed' ? ROUTE_NAMES[c.outcome.route] : null,
-    };
+    const data = mediationMailData(c, event);
     for (const n of notices) {
       await acts.notify({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
     }
@@ -98,14 +100,16 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
     const before = c;
     c = markProvisional(result.next, policy.calendar.value);
     publish();
+    const outbox = v2 && mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordMediation({ snapshot: c, event: result.event }),
+      () => acts.recordMediation({ snapshot: c, event: result.event, outbox }),
       () => {
         c = before;
         publish();
       },
     );
-    if (v2) await send(result.notices, result.event);
+    if (outbox) mail.post(outbox.map((n) => n.key));
+    else if (v2) await send(result.notices, result.event);
     // 访调对接: a case transferred from a petition tells the petition its outcome.
     const petitionId = c.channel === 'petition' && c.referral?.reference.startsWith('PET-') ? c.referral.reference : null;
     if (petitionId && c.outcome && c.outcome !== before.outcome && patched(INFORMS_PETITION)) {
@@ -138,29 +142,38 @@ export async function mediationWorkflow(input: OpenMediationInput): Promise<Medi
   });
 
   publish();
-  try {
-    await acts.recordMediation({ snapshot: c, event: c.timeline[0] });
-  } catch (err) {
-    // The register refused the case for good: the opening request is refused and the process ends, not wedged.
-    refusedAtOpening = unrecordable(err);
-    if (!refusedAtOpening) throw err;
-    await condition(allHandlersFinished);
-    throw refusedAtOpening;
+  if (opened) {
+    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
+    try {
+      await acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox });
+    } catch (err) {
+      // The register refused the case for good: the opening request is refused and the process ends, not wedged.
+      refusedAtOpening = unrecordable(err);
+      if (!refusedAtOpening) throw err;
+      await condition(allHandlersFinished);
+      throw refusedAtOpening;
+    }
+    recorded = true;
+    if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
+    else await send(opened.notices, c.timeline[0]);
   }
-  recorded = true;
-  await send(opened.notices, c.timeline[0]);
 
   if (!v2) {
     await condition(() => c.status === 'closed' && allHandlersFinished());
     return c;
   }
 
-  await runClock({
+  const ended = await runClock({
     finished: () => c.finished,
     version: () => c.version,
     next: () => nextSystemAction(c, noStaleReminders ? Date.now() : undefined),
     // A reminder whose deadline passed while its timer waited is dropped; the clock then finds the deadline's own action.
     act: async (action, now) => (noStaleReminders && isStaleReminder(c, action, now) ? c : act(action, now)),
+    continueAsNew: continueNow,
   });
+  if (ended === 'continue') {
+    return continueAsNew<typeof mediationWorkflow>({ ...input, policy, continued: { state: c, patches: decide.made } });
+  }
+  await condition(mail.idle);
   return c;
 }

@@ -1,4 +1,5 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
   defineQuery,
@@ -10,9 +11,10 @@ import {
 } from '@temporalio/workflow';
 import type { ActorRef } from '../domain/actors';
 import { periodEnd, type Duration, type WorkCalendar } from '../domain/calendar';
-import type { Agenda, MeetingDirection } from '../domain/ports';
+import type { Agenda, MeetingDirection, NotifyInput } from '../domain/ports';
 import { SA } from '../domain/search-attributes';
 import { toShanghaiIso } from '../domain/time';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { weeklyReview } from './petition';
 import { acts } from './shared';
 
@@ -60,6 +62,12 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   let finished = false;
   /** No more minutes are taken once the wait for them has ended. */
   let closed = false;
+  const mail = startMailroom(meetingId);
+  /** Into the outbox and on to the mailroom; in meetings from before, rendered and sent in line. */
+  const send = async (notice: NotifyInput) => {
+    if (mailOffUpdatePath()) await mail.enqueue(notice);
+    else await acts.notify(notice);
+  };
 
   setHandler(meetingState, () => record);
   setHandler(
@@ -91,7 +99,7 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   upsertSearchAttributes([{ key: SA.kind, value: 'meeting' }, { key: SA.status, value: 'preparing' }]);
   const agenda = await acts.buildAgenda({ meetingId, heldOn, chair: settings.chair.name, county: settings.county });
   record.agenda = agenda;
-  await acts.notify({
+  await send({
     key: `${meetingId}:agenda`,
     template: 'meeting/agenda',
     recipients: { kind: 'emails', emails: [settings.chair.email, ...settings.leadingGroup] },
@@ -124,7 +132,7 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
     }
   }
   if (record.flagged.length > 0) {
-    await acts.notify({
+    await send({
       key: `${meetingId}:flagged`,
       template: 'meeting/flagged',
       recipients: { kind: 'emails', emails: settings.leadingGroup },
@@ -146,5 +154,7 @@ export async function meetingWorkflow(settings: MeetingSettings): Promise<Meetin
   record.status = got ? 'minutes_recorded' : 'closed_without_minutes';
   upsertSearchAttributes([{ key: SA.status, value: record.status }]);
   finished = true;
+  // The minutes' update answers, and every notice is delivered or given up, before the meeting completes.
+  await condition(() => allHandlersFinished() && mail.idle());
   return record;
 }

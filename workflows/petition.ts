@@ -1,5 +1,6 @@
 import {
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
@@ -13,16 +14,11 @@ import type { ActorRef } from '../domain/actors';
 import {
   applyPetitionAction,
   checkPetitionAction,
-  DEADLINE_NAMES,
-  DIRECTION_NAMES,
   isLinkedOutcome,
-  MEDIATION_OUTCOME_NAMES,
   mediationInputFor,
   nextPetitionDeadline,
   nextPetitionSystemAction,
   registerPetition,
-  REPLY_DECISIONS,
-  STATUS_NAMES,
   type Direction,
   type Petition,
   type PetitionAction,
@@ -32,7 +28,11 @@ import {
   type RegisterPetitionInput,
 } from '../domain/petition';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
+import { petitionMailData } from './notice-data';
 import type { mediationWorkflow } from './mediation';
 import { acts, recordOrUndo, refuse } from './shared';
 
@@ -60,13 +60,17 @@ export const NO_STALE_WARNINGS = 'petition-no-stale-warnings';
 
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
 
-export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Petition> {
-  const policy = casePolicy(input.policy);
+export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInput<Petition>): Promise<Petition> {
+  const decide = patchDecisions(input.continued);
+  // A continued run carries the policy as the first run resolved it, and the petition as it was.
+  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
   // Petitions started before it keep their command sequence: a warning whose timer fired late could still go out.
-  const noStaleWarnings = patched(NO_STALE_WARNINGS);
-  const registered = registerPetition({ ...input, policy }, { transferHoldsClock: patched(TRANSFER_HOLDS_CLOCK) });
-  let p = markProvisional(registered.petition, policy.calendar.value);
-  let recorded = false;
+  const noStaleWarnings = decide.patched(NO_STALE_WARNINGS);
+  const registered = input.continued
+    ? undefined
+    : registerPetition({ ...input, policy }, { transferHoldsClock: decide.patched(TRANSFER_HOLDS_CLOCK) });
+  let p = input.continued ? input.continued.state : markProvisional(registered!.petition, policy.calendar.value);
+  let recorded = input.continued !== undefined;
 
   const publish = () => {
     const deadline = nextPetitionDeadline(p);
@@ -79,20 +83,19 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
       { key: SA.overdue, value: p.overdue },
     ]);
   };
-  const send = async (notices: PetitionNotice[], event: PetitionEvent) => {
-    const deadline = event.details?.deadline as keyof typeof DEADLINE_NAMES | undefined;
-    const data = {
-      petition: p,
-      event,
-      statusName: STATUS_NAMES[p.status],
-      deadlineName: deadline ? DEADLINE_NAMES[deadline] : null,
-      decisionName: p.reply ? REPLY_DECISIONS[p.reply.decision as keyof typeof REPLY_DECISIONS] : null,
-      directionName: p.lastDirection ? DIRECTION_NAMES[p.lastDirection.direction] : null,
-      outcomeName: p.linkedMediation?.outcome ? (MEDIATION_OUTCOME_NAMES[p.linkedMediation.outcome] ?? p.linkedMediation.outcome) : null,
-      deadlineList: Object.entries(p.deadlines).map(([k, at]) => ({ name: DEADLINE_NAMES[k as keyof typeof DEADLINE_NAMES], at })),
-    };
+  const mail = startMailroom(p.id);
+  const continueNow = continueAsNewWhen(input, mail.idle);
+  const outboxOf = (notices: PetitionNotice[], event: PetitionEvent): OutboxNotice[] =>
+    notices.map((n) => ({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
+  /** The reply document is archived (a register write); notices go to the mailroom, or in line in earlier histories. */
+  const send = async (notices: PetitionNotice[], event: PetitionEvent, outbox: OutboxNotice[] | undefined) => {
+    const data = petitionMailData(p, event);
     if (event.action === 'replied') {
       await acts.archiveDocument({ id: p.reply!.documentId, caseId: p.id, kind: 'reply', template: 'petition/reply-document', data });
+    }
+    if (outbox) {
+      mail.post(outbox.map((n) => n.key));
+      return;
     }
     for (const n of notices) {
       await acts.notify({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
@@ -110,14 +113,15 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
     publish();
     if (action.type === 'transferToMediation' && p.transferHoldsClock) await startMediation(action, now);
     // Data the register refuses for good (invalid text, a constraint) undoes this action only; the petition goes on.
+    const outbox = mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordPetition({ snapshot: p, event: result.event }),
+      () => acts.recordPetition({ snapshot: p, event: result.event, outbox }),
       () => {
         p = before;
         publish();
       },
     );
-    await send(result.notices, result.event);
+    await send(result.notices, result.event, outbox);
     return p;
   };
   /**
@@ -171,11 +175,18 @@ export async function petitionWorkflow(input: RegisterPetitionInput): Promise<Pe
   });
 
   publish();
-  await acts.recordPetition({ snapshot: p, event: p.timeline[0] });
-  recorded = true;
-  await send(registered.notices, p.timeline[0]);
+  if (registered) {
+    const openingOutbox = mailOffUpdatePath() ? outboxOf(registered.notices, p.timeline[0]) : undefined;
+    await acts.recordPetition({ snapshot: p, event: p.timeline[0], outbox: openingOutbox });
+    recorded = true;
+    await send(registered.notices, p.timeline[0], openingOutbox);
+  }
 
   const next = () => nextPetitionSystemAction(p, policy, noStaleWarnings ? Date.now() : undefined);
-  await runClock({ finished: () => p.finished, version: () => p.version, next, act });
+  const ended = await runClock({ finished: () => p.finished, version: () => p.version, next, act, continueAsNew: continueNow });
+  if (ended === 'continue') {
+    return continueAsNew<typeof petitionWorkflow>({ ...input, policy, continued: { state: p, patches: decide.made } });
+  }
+  await condition(mail.idle);
   return p;
 }

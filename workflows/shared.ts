@@ -2,10 +2,25 @@ import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporali
 import { InvalidTransition, NotPermitted, REGISTER_REFUSED } from '../domain/errors';
 import type { ProcessActivities } from '../domain/ports';
 
-/** The activities every process calls, with one retry policy. */
+/**
+ * Register writes (the case, its audit event, its outbox rows, documents, agendas): fast, and they must succeed, so
+ * they retry until the database answers, at most a minute apart; data the register refuses for good fails at once
+ * (activities/failures.ts). Giving up would lose a transition that the process has already taken.
+ */
 export const acts = proxyActivities<ProcessActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * Mail delivery: slow, and it may fail for good. Each attempt is bounded (SMTP timeouts in platform/mailer.ts keep a
+ * send well inside the two minutes), a refusal for good (5xx, invalid address) is not retried at all, and the rest
+ * stop after 20 attempts (about two hours: 2 s doubling to 10 minutes), after which the notice is marked failed.
+ */
+export const MAIL_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 } as const;
+export const mailActs = proxyActivities<Pick<ProcessActivities, 'deliverNotice'>>({
+  startToCloseTimeout: '2 minutes',
+  retry: MAIL_RETRY,
 });
 
 /** Turns a domain refusal into the failure the client sees (the API answers 409 or 403 with its message). */

@@ -2,12 +2,14 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   defineQuery,
   defineUpdate,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { areaPrefixes, SA } from '../domain/search-attributes';
+import { objectionLimitProblem } from '../domain/village-policy';
 import {
   applyVillageAction,
   checkVillageAction,
@@ -23,7 +25,10 @@ import {
   type VillagePublicAction,
   type VillageStaffAction,
 } from '../domain/village';
+import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
+import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
+import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { acts, recordOrUndo, refuse, unrecordable } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
@@ -35,17 +40,25 @@ export const villageAction = defineUpdate<VillageMatter, [VillageStaffAction | V
 
 
 
+/** Refusal types of an objection past the policy's bounds (api/notices.ts answers 409 and 422). */
+export const OBJECTION_LIMIT = 'ObjectionLimit';
+export const OBJECTION_TOO_LONG = 'ObjectionTooLong';
+
 /** One matter of a village, from the party branch's proposal to the end of the results notice. */
-export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<VillageMatter> {
-  const policy = casePolicy(input.policy);
-  let opened;
-  try {
-    opened = openVillageMatter({ ...input, policy });
-  } catch (err) {
-    refuse(err);
+export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerInput<VillageMatter>): Promise<VillageMatter> {
+  const decide = patchDecisions(input.continued);
+  // A continued run carries the policy as the first run resolved it, and the matter as it was.
+  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  let opened: ReturnType<typeof openVillageMatter> | undefined;
+  if (!input.continued) {
+    try {
+      opened = openVillageMatter({ ...input, policy });
+    } catch (err) {
+      refuse(err);
+    }
   }
-  let m = markProvisional(opened.matter, policy.calendar.value);
-  let recorded = false;
+  let m = input.continued ? input.continued.state : markProvisional(opened!.matter, policy.calendar.value);
+  let recorded = input.continued !== undefined;
   let refusedAtOpening: ApplicationFailure | undefined;
 
   const publish = () => {
@@ -60,6 +73,11 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     ]);
   };
 
+  const mail = startMailroom(m.id);
+  const continueNow = continueAsNewWhen(input, mail.idle);
+  const outboxOf = (notices: VillageNotice[], event: VillageEvent): OutboxNotice[] =>
+    notices.map((n) => ({ key: `${m.id}:${event.seq}:${n.template}:${n.recipients.kind}`, template: n.template, recipients: n.recipients }));
+  /** Notices of matters from before the mail left the update path: rendered and sent in line. */
   const send = async (notices: VillageNotice[], event: VillageEvent) => {
     const data = villageMailData(m, event);
     for (const n of notices) {
@@ -78,14 +96,16 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
     const before = m;
     m = markProvisional(result.next, policy.calendar.value);
     publish();
+    const outbox = mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordVillageMatter({ snapshot: m, event: result.event }),
+      () => acts.recordVillageMatter({ snapshot: m, event: result.event, outbox }),
       () => {
         m = before;
         publish();
       },
     );
-    await send(result.notices, result.event);
+    if (outbox) mail.post(outbox.map((n) => n.key));
+    else await send(result.notices, result.event);
     return m;
   };
 
@@ -102,23 +122,45 @@ export async function villageDecisionWorkflow(input: OpenVillageInput): Promise<
       } catch (err) {
         refuse(err);
       }
+      // The public form's bounds (policy.village.objections): a refusal the API answers 409 or 422.
+      if (action.type === 'fileObjection') {
+        const onNotice = m.objections.filter((o) => o.noticeId === action.objection.noticeId).length;
+        const problem = objectionLimitProblem(policy.village, onNotice, action.objection.text);
+        if (problem) {
+          throw ApplicationFailure.create({ type: problem.kind === 'limit' ? OBJECTION_LIMIT : OBJECTION_TOO_LONG, message: problem.message, nonRetryable: true });
+        }
+      }
     },
   });
 
   publish();
-  try {
-    await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0] });
-  } catch (err) {
-    // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
-    refusedAtOpening = unrecordable(err);
-    if (!refusedAtOpening) throw err;
-    await condition(allHandlersFinished);
-    throw refusedAtOpening;
+  if (opened) {
+    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
+    try {
+      await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox });
+    } catch (err) {
+      // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
+      refusedAtOpening = unrecordable(err);
+      if (!refusedAtOpening) throw err;
+      await condition(allHandlersFinished);
+      throw refusedAtOpening;
+    }
+    recorded = true;
+    if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
+    else await send(opened.notices, m.timeline[0]);
   }
-  recorded = true;
-  await send(opened.notices, m.timeline[0]);
 
   // The clock: notice periods, step reminders and the township alert, unless an action changes the matter first.
-  await runClock({ finished: () => m.finished, version: () => m.version, next: () => nextVillageSystemAction(m), act });
+  const ended = await runClock({
+    finished: () => m.finished,
+    version: () => m.version,
+    next: () => nextVillageSystemAction(m),
+    act,
+    continueAsNew: continueNow,
+  });
+  if (ended === 'continue') {
+    return continueAsNew<typeof villageDecisionWorkflow>({ ...input, policy, continued: { state: m, patches: decide.made } });
+  }
+  await condition(mail.idle);
   return m;
 }

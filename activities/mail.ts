@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { Context, log } from '@temporalio/activity';
+import type { PoolClient } from 'pg';
+import type { DeliverResult, MailActivities, NotifyInput, OutboxNotice, Recipients } from '../domain/ports';
+import { sqlAreaWithin } from '../platform/area-sql';
+import type { Db } from '../platform/db';
+import { classifyMailError, SMTP_SEND_BOUND_MS, type Mailer } from '../platform/mailer';
+import type { TemplateRenderer } from './templates';
+
+/**
+ * The mail outbox: a row per (notice key, recipient), written pending with its rendered text, then sent and marked
+ * `sent`, or marked `failed` with the reason when it can never be delivered. The key makes delivery exactly-once per
+ * notice and recipient whatever the retries.
+ */
+type Queryable = Pick<Db, 'query'> | PoolClient;
+
+interface Person {
+  id: string | null;
+  name: string;
+  email: string;
+}
+
+export async function resolveRecipients(db: Queryable, r: Recipients): Promise<Person[]> {
+  switch (r.kind) {
+    case 'emails':
+      return r.emails.map((email) => ({ id: null, name: email, email }));
+    case 'mediators': {
+      const q = await db.query<Person>(
+        `SELECT id, name, email FROM users
+          WHERE role = 'mediator' AND level = $1 AND area = $2 AND ($3::text IS NULL OR committee = $3)
+          ORDER BY id`,
+        [r.level, r.area, r.committee ?? null],
+      );
+      return q.rows;
+    }
+    case 'users': {
+      const q = await db.query<Person>('SELECT id, name, email FROM users WHERE id = ANY($1::text[]) ORDER BY id', [r.ids]);
+      return q.rows;
+    }
+    case 'staff': {
+      const q = await db.query<Person>(
+        `SELECT id, name, email FROM users WHERE role = $2 AND ${sqlAreaWithin('$1', 'area')} ORDER BY id`,
+        [r.area, r.role],
+      );
+      return q.rows;
+    }
+    case 'supervisors': {
+      const q = await db.query<Person>(
+        `SELECT id, name, email FROM users
+          WHERE role = 'supervisor' AND ${sqlAreaWithin('$1', 'area')} ORDER BY id`,
+        [r.area],
+      );
+      return q.rows;
+    }
+  }
+}
+
+const messageIdOf = (key: string, email: string) =>
+  `<${createHash('sha256').update(`${key}\n${email}`).digest('hex').slice(0, 32)}@pingan>`;
+
+/** Renders a notice for each of its recipients and writes the rows (pending); an existing row is kept as it is. */
+export async function writeOutbox(
+  db: Queryable,
+  render: TemplateRenderer,
+  notice: OutboxNotice,
+  data: Record<string, unknown>,
+): Promise<string[]> {
+  const people = await resolveRecipients(db, notice.recipients);
+  if (people.length === 0) log.warn('notice has no recipients', { key: notice.key, recipients: notice.recipients });
+  for (const person of people) {
+    const { subject, text } = render(notice.template, { ...data, recipient: person });
+    await db.query(
+      `INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key, recipient) DO NOTHING`,
+      [notice.key, person.email, notice.template, subject, text, messageIdOf(notice.key, person.email)],
+    );
+  }
+  return people.map((p) => p.email);
+}
+
+/** A send may start only while the attempt has time left for it, so a retry never overlaps a send still in flight. */
+function attemptHasTimeFor(ms: number): boolean {
+  let info;
+  try {
+    info = Context.current().info;
+  } catch {
+    return true; // outside an activity (a direct call)
+  }
+  const ends = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
+  return !info.startToCloseTimeoutMs || Date.now() + ms < ends;
+}
+
+/**
+ * Sends the pending rows of a notice (see MailActivities.deliverNotice). With `guarded`, a send starts only while the
+ * attempt's start-to-close timeout leaves room for a whole send (SMTP_SEND_BOUND_MS), so that a retried attempt
+ * never overlaps a send still in flight.
+ */
+export async function deliverRows(
+  db: Db,
+  mailer: Mailer,
+  mailFrom: string,
+  key: string,
+  opts: { recipients?: string[]; guarded?: boolean } = {},
+): Promise<DeliverResult> {
+  const { recipients, guarded } = opts;
+  const rows = await db.query<{ recipient: string; subject: string; body: string; message_id: string; status: string }>(
+    `SELECT recipient, subject, body, message_id, status FROM mail_outbox
+      WHERE key = $1 AND ($2::text[] IS NULL OR recipient = ANY($2::text[])) ORDER BY recipient`,
+    [key, recipients ?? null],
+  );
+  const result: DeliverResult = { sent: 0, failed: 0, skipped: 0 };
+  for (const row of rows.rows) {
+    if (row.status !== 'pending') {
+      result.skipped += 1;
+      continue;
+    }
+    if (guarded && !attemptHasTimeFor(SMTP_SEND_BOUND_MS)) throw new Error('not enough time left in this attempt for another send');
+    await db.query('UPDATE mail_outbox SET attempts = attempts + 1 WHERE key = $1 AND recipient = $2', [key, row.recipient]);
+    try {
+      await mailer.send({ from: mailFrom, to: row.recipient, subject: row.subject, text: row.body, messageId: row.message_id });
+    } catch (err) {
+      const { permanent, reason } = classifyMailError(err);
+      if (!permanent) {
+        await db.query('UPDATE mail_outbox SET last_error = $3 WHERE key = $1 AND recipient = $2', [key, row.recipient, reason]);
+        throw err;
+      }
+      await db.query(
+        `UPDATE mail_outbox SET status = 'failed', last_error = $3, failed_at = now()
+          WHERE key = $1 AND recipient = $2 AND status = 'pending'`,
+        [key, row.recipient, reason],
+      );
+      log.warn('mail refused for good: marked failed, not retried', { key, recipient: row.recipient, reason });
+      result.failed += 1;
+      continue;
+    }
+    await db.query(`UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE key = $1 AND recipient = $2`, [
+      key,
+      row.recipient,
+    ]);
+    result.sent += 1;
+  }
+  return result;
+}
+
+export function createMailActivities(deps: { db: Db; mailer: Mailer; render: TemplateRenderer; mailFrom: string }): MailActivities & {
+  notify(input: NotifyInput): Promise<{ sent: number; skipped: number }>;
+} {
+  const { db, mailer, render, mailFrom } = deps;
+  return {
+    async enqueueNotice(input) {
+      return { recipients: (await writeOutbox(db, render, input, input.data)).length };
+    },
+
+    deliverNotice: ({ key }) => deliverRows(db, mailer, mailFrom, key, { guarded: true }),
+
+    async giveUpNotice({ key, reason }) {
+      const r = await db.query(
+        `UPDATE mail_outbox SET status = 'failed', last_error = $2, failed_at = now() WHERE key = $1 AND status = 'pending'`,
+        [key, reason.slice(0, 1000)],
+      );
+      if (r.rowCount) log.warn('mail given up after its retries: marked failed', { key, rows: r.rowCount, reason });
+      return { failed: r.rowCount ?? 0 };
+    },
+
+    // Before the mail left the update path: write and send in one activity. A recipient refused for good counts as skipped.
+    async notify(input) {
+      const recipients = await writeOutbox(db, render, input, input.data);
+      const r = await deliverRows(db, mailer, mailFrom, input.key, { recipients });
+      return { sent: r.sent, skipped: r.skipped + r.failed };
+    },
+  };
+}
+
+/** Outbox rows by status (pending backlog, sent, failed), for /metrics and operators. */
+export async function outboxCounts(db: Pick<Db, 'query'>): Promise<Record<'pending' | 'sent' | 'failed', number>> {
+  const r = await db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM mail_outbox GROUP BY status');
+  const counts = { pending: 0, sent: 0, failed: 0 };
+  for (const row of r.rows) if (row.status in counts) counts[row.status as keyof typeof counts] = Number(row.n);
+  return counts;
+}
