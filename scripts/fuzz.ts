@@ -3,7 +3,8 @@
  * as the tests start it (a throw-away PostgreSQL, the Temporal dev server in memory, worker and API, mail to files),
  * once with the administrator's token and once with a village clerk's. Fails on any 5xx or any answer that breaks the
  * document. Bounded: FUZZ_EXAMPLES test cases per operation (default 10) and FUZZ_MAX_TIME seconds per run (default
- * 100); FUZZ_SEED repeats a run; FUZZ_WORKERS (default 1). Reports (JUnit, NDJSON) go to test-results/fuzz/.
+ * 100); FUZZ_SEED repeats a run; FUZZ_WORKERS (default 1); FUZZ_ROLES adds roles (admin, village_clerk, grid_worker,
+ * mediator, petition_officer, supervisor, leader). Reports (JUnit, NDJSON) go to test-results/fuzz/.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -92,22 +93,36 @@ async function main(): Promise<number> {
     const api = await runApi({ address: temporal.address, config, db, policy, logger, port: 0 });
     stops.push(() => api.stop());
 
-    const clerk = await fetch(`${api.url}/api/v1/users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: '模糊测试村文书', email: 'fuzz-clerk@example.cn', role: 'village_clerk', area: '肃宁县/梁家村镇/东村' }),
-    });
-    if (clerk.status !== 201) throw new Error(`creating the clerk failed: ${clerk.status} ${await clerk.text()}`);
-    const clerkToken = ((await clerk.json()) as { token: string }).token;
+    // Members as the roles to fuzz with (FUZZ_ROLES, default: a village clerk, then the built-in administrator).
+    const MEMBERS: Record<string, Record<string, string>> = {
+      village_clerk: { role: 'village_clerk', area: '肃宁县/梁家村镇/东村' },
+      grid_worker: { role: 'grid_worker', area: '肃宁县/梁家村镇/东村' },
+      mediator: { role: 'mediator', level: 'village', area: '肃宁县/梁家村镇/东村' },
+      petition_officer: { role: 'petition_officer', area: '肃宁县' },
+      supervisor: { role: 'supervisor', area: '肃宁县' },
+      leader: { role: 'leader', area: '肃宁县' },
+    };
+    const member = async (who: string): Promise<string> => {
+      const res = await fetch(`${api.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `模糊测试${who}`, email: `fuzz-${who.replace(/_/g, '-')}@example.cn`, ...MEMBERS[who] }),
+      });
+      if (res.status !== 201) throw new Error(`creating the ${who} failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    };
 
     const seed = process.env.FUZZ_SEED ?? String(Date.now() % 1_000_000);
     const failed: string[] = [];
-    // The clerk first, and without the calls that would end its own token (revocation, rotation: it may make them on
-    // itself, and every later call would be a 401); the built-in administrator's token cannot be revoked.
-    const runs: [string, string, string[]][] = [
-      ['village_clerk', clerkToken, ['--exclude-path-regex', '^/api/v1/users/\\{id\\}/(tokens|deactivation)$']],
-      ['admin', adminToken, []],
-    ];
+    // Members first, and without the calls that would end their own token (revocation, rotation: a member may make
+    // them on itself, and every later call would be a 401); the built-in administrator's token cannot be revoked.
+    const runs: [string, string, string[]][] = [];
+    for (const who of (process.env.FUZZ_ROLES ?? 'village_clerk,admin').split(',').map((x) => x.trim())) {
+      if (who === 'admin') runs.push(['admin', adminToken, []]);
+      else if (MEMBERS[who]) runs.push([who, await member(who), ['--exclude-path-regex', '^/api/v1/users/\\{id\\}/(tokens|deactivation)$']]);
+      else throw new Error(`FUZZ_ROLES: unknown role ${who} (one of admin, ${Object.keys(MEMBERS).join(', ')})`);
+    }
+    runs.sort((a, b) => Number(a[0] === 'admin') - Number(b[0] === 'admin'));
     for (const [who, token, extra] of runs) {
       if ((await schemathesis(api.url, who, token, seed, extra)) !== 0) failed.push(who);
     }
