@@ -40,6 +40,14 @@ export function loadTemplates(dir = TEMPLATES_DIR): TemplateRenderer {
   return (name, data) => {
     const t = compiled.get(name);
     if (!t) throw new Error(`no template named ${name}`);
-    return { subject: t.subject(data).trim(), text: t.body(data) };
+    return { subject: oneHeaderLine(t.subject(data)), text: t.body(data) };
   };
+}
+
+/**
+ * The subject is a mail header: text from a form (a petition's subject, a matter's title) may carry CR or LF, which
+ * would end the header and start another (`\r\nBcc: …`). Every line break and control character becomes a space.
+ */
+export function oneHeaderLine(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ').trim();
 }

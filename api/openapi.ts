@@ -130,7 +130,14 @@ export function buildOpenApi(version: string): object {
   paths.push(...statsPaths(security)); // GET /api/v1/stats (api/stats.ts)
   paths.push(...memberPaths(security)); // PATCH /api/v1/users/{id} (api/members.ts)
   paths.push(...tokenPaths(security)); // token revocation, rotation, deactivation (api/tokens.ts)
-  for (const p of paths) r.registerPath(p);
+  for (const p of paths) {
+    // A body whose schema refuses `{}` is refused when missing too: the document says it is required.
+    const body = p.request?.body;
+    const media = body?.content['application/json'];
+    const schema = media && 'schema' in media ? media.schema : undefined;
+    if (body && schema instanceof z.ZodType && !schema.safeParse({}).success) body.required = true;
+    r.registerPath(p);
+  }
   return new OpenApiGeneratorV3(r.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'Pingan 平安 API', version, description: 'Grassroots governance processes as durable workflows. Times are Asia/Shanghai.' },

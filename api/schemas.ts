@@ -17,7 +17,12 @@ const level = z.enum(['village', 'township', 'county']);
 
 export const CreateUserBody = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .regex(/^[^\u0000-\u001f\u007f\u0085\u2028\u2029]*$/, 'must not contain line breaks or control characters'),
     email: z.email().max(254),
     role: z.enum(ROLES),
     area: Area,

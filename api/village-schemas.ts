@@ -30,7 +30,8 @@ export const MeetingBody = z
         'too short a notice is refused with 409 naming the rule',
       example: '2026-11-20T09:00:00+08:00',
     }),
-    entitled: count("members entitled to attend (villagers' assembly: villagers aged 18+)"),
+    // At least one (domain/village.ts meetingCountsProblem refuses 0), stated so that the document agrees.
+    entitled: z.number().int().min(1).max(1_000_000).openapi({ description: "members entitled to attend (villagers' assembly: villagers aged 18+)" }),
     present: count('members present'),
     for: count('votes for'),
     against: count('votes against'),

@@ -83,8 +83,23 @@ export interface NewUser {
 // The grant rule is domain (domain/members.ts); kept importable from here for the token routes and their tests.
 export { EVERY_AREA, grantRefusal } from '../domain/members';
 
+/** One address, nothing around it: the form the API's schema (z.email) accepts, without quotes, spaces or line breaks. */
+const PLAIN_MAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+/**
+ * Why a member's name or address could not safely reach a mail header, if it could not: its address goes into `To:`
+ * (nodemailer reads `a@b.cn\r\nBcc: c@d.cn` as two recipients), and no name needs a control character.
+ */
+export function mailHeaderRefusal(input: Pick<NewUser, 'name' | 'email'>): string | undefined {
+  if (!PLAIN_MAIL_ADDRESS.test(input.email)) return 'email: must be a single plain mail address';
+  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029]/.test(input.name)) return 'name: must not contain line breaks or control characters';
+  return undefined;
+}
+
 /** Creates a member and records who created it in the audit trail; returns the token once. */
 export async function createUser(db: Db, input: NewUser, by: Actor, ttlDays = DEFAULT_TOKEN_TTL_DAYS): Promise<{ user: UserView; token: string }> {
+  const unsafe = mailHeaderRefusal(input);
+  if (unsafe) throw new TypeError(unsafe); // the API refuses these with 400 before; this guards every other caller
   const refusal = grantRefusal(by, input);
   if (refusal) throw new NotPermitted(refusal);
   const token = newToken();

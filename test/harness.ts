@@ -7,7 +7,7 @@ import type { Role } from '../domain/actors';
 import type { Policy } from '../domain/policy';
 import { loadConfig, type Config } from '../platform/config';
 import type { Db } from '../platform/db';
-import { createLogger } from '../platform/logger';
+import { createLogger, type Logger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { loadPolicy } from '../platform/policy';
 import { prepareDatabase, runApi, runWorker, type RunningApi, type RunningWorker } from '../platform/system';
@@ -40,9 +40,9 @@ export function uniqueVillage(prefix = '测试'): { county: string; township: st
   return { county, township, village: `${township}/东村` };
 }
 
-export async function startTestSystem(opts: { env?: Record<string, string>; embeddedDataDir?: string } = {}): Promise<TestSystem> {
+export async function startTestSystem(opts: { env?: Record<string, string>; embeddedDataDir?: string; logger?: Logger } = {}): Promise<TestSystem> {
   const smtp = await startSmtpReceiver();
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
+  const logger = opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test');
   const adminToken = newToken();
   const config = loadConfig({
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,

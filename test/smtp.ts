@@ -7,6 +7,8 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   messageId: string;
+  /** The message's header lines as received (folded lines joined), to check that nothing was injected. */
+  headerLines: string[];
 }
 
 export interface SmtpReceiver {
@@ -46,6 +48,7 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
             subject: mail.subject ?? '',
             text: mail.text ?? '',
             messageId: mail.messageId ?? '',
+            headerLines: mail.headerLines.map((h) => h.line),
           });
           callback();
         })
