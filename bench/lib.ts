@@ -27,6 +27,8 @@ export class Proc {
   child: ChildProcess;
   ready: Promise<number>;
   private exited = false;
+  /** CPU seconds of the process tree just before it was stopped (a stopped process leaves /proc). */
+  cpuAtStop?: number;
   constructor(readonly name: string, script: string, env: Record<string, string>, readyLine: RegExp, logFile: string) {
     const started = Date.now();
     this.child = spawn(TSX, [path.join(ROOT, script)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,6 +54,7 @@ export class Proc {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.exited || this.child.exitCode !== null) return;
     const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.cpuAtStop = treeCpuSeconds(this.child.pid);
     this.child.kill(signal);
     const killer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
     await gone;
@@ -189,7 +192,7 @@ export class Bench {
       temporal: treeCpuSeconds(this.temporal.child.pid),
       postgres: treeCpuSeconds(pgPid),
     };
-    for (const p of this.procs) out[p.name] = (out[p.name] ?? 0) + treeCpuSeconds(p.child.pid);
+    for (const p of this.procs) out[p.name] = (out[p.name] ?? 0) + (p.cpuAtStop ?? treeCpuSeconds(p.child.pid));
     return out;
   }
 

@@ -26,13 +26,13 @@ export const register: Benchmark = {
       const to = Math.min(rows, from + batch) - 1;
       await ctx.b.db.query(
         `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline, overdue, policy_version, version, snapshot)
-         SELECT id, c.kind, st, lv, ar, cat, c.summary, op, CASE WHEN st IN ('closed','failed','withdrawn') THEN op + interval '9 days' END,
+         SELECT nid, c.kind, st, lv, ar, cat, c.summary, op, CASE WHEN st IN ('closed','failed','withdrawn') THEN op + interval '9 days' END,
                 CASE WHEN st IN ('awaiting_acceptance','in_mediation') THEN op + interval '7 days' END, od, c.policy_version, 1,
-                c.snapshot || jsonb_build_object('id', id, 'status', st, 'level', lv, 'area', ar, 'responsibleArea', ar, 'category', cat,
+                c.snapshot || jsonb_build_object('id', nid, 'status', st, 'level', lv, 'area', ar, 'responsibleArea', ar, 'category', cat,
                                                  'openedAt', to_char(op AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD"T"HH24:MI:SS.MS"+08:00"'), 'overdue', od)
            FROM cases c,
                 LATERAL (SELECT g,
-                        'MED-B' || $3 || lpad(to_hex(g), 7, '0') AS id,
+                        'MED-B' || $3 || lpad(to_hex(g), 7, '0') AS nid,
                         ($4::text[])[1 + g % ${STATUSES.length}] AS st,
                         ($5::text[])[1 + (g / 7) % ${LEVELS.length}] AS lv,
                         $6 || '/镇' || (g % 10) || CASE WHEN (g / 7) % ${LEVELS.length} < 3 THEN '/村' || ((g / 10) % 10) ELSE '' END AS ar,
