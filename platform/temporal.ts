@@ -96,14 +96,18 @@ export async function connectClient(address: string, config: Config): Promise<Cl
 }
 
 let runtimeInstalled = false;
-/** Routes the SDK's own log lines (worker state, replay, core) into the structured log. Once per process. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's own log lines (worker state, replay, core) into the structured log, and serves the SDK's metrics
+ * (pollers, task slots, schedule-to-start latency, …) for Prometheus at `metricsAddress` when given. Once per process.
+ */
+export function installTemporalRuntime(logger: Logger, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const child = logger.child({ component: 'temporal-sdk' });
   const levels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
   Runtime.install({
     logger: new DefaultLogger('WARN', (e: LogEntry) => child[levels[e.level]](e.meta ?? {}, e.message)),
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
   });
 }
 
