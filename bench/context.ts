@@ -41,11 +41,23 @@ export async function benchVillage(ctx: Ctx, prefix = '基准') {
   return { county, township, village, grid: grid.token, mediator: mediator.token, user };
 }
 
+/** Requests that failed with 5xx (or no answer) and were retried, as a careful client retries: same Idempotency-Key. */
+export const retried: string[] = [];
+
 export async function pinganIntake(call: Api, token: string, village: string, i: number): Promise<string> {
-  const c = await call('POST', '/api/v1/mediations', token, {
-    category: 'neighbourhood', summary: `基准测试纠纷第${i}件`, area: village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }],
-  }, { 'Idempotency-Key': `bench-${tag()}-${i}` });
-  return c.id as string;
+  const key = `bench-${tag()}-${i}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const c = await call('POST', '/api/v1/mediations', token, {
+        category: 'neighbourhood', summary: `基准测试纠纷第${i}件`, area: village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }],
+      }, { 'Idempotency-Key': key });
+      return c.id as string;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (attempt >= 3 || / 4\d\d /.test(message)) throw err;
+      retried.push(message.slice(0, 200));
+    }
+  }
 }
 
 /** The bare intake: update-with-start that answers once the workflow's one activity has written the row. */

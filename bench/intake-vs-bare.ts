@@ -1,4 +1,4 @@
-import { drive, ratio, tag, type Driven } from './lib';
+import { ratio, sideBySide, tag, type Driven } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 
 /** Intake through the API against a bare update-with-start writing one row by one activity, at 1 and 8 clients. */
@@ -15,8 +15,9 @@ export const intake: Benchmark = {
         await bareIntake(ctx.b, `BARE-warm-${tag()}`);
       }
       const t = tag();
-      const bare = await drive([...Array(n).keys()], clients, `bare ×${clients}`, (i) => bareIntake(ctx.b, `BARE-${t}-${i}`));
-      const pingan = await drive([...Array(n).keys()], clients, `pingan ×${clients}`, (i) => pinganIntake(ctx.call, v.grid, v.village, i));
+      const { bare, pingan } = await sideBySide([...Array(n).keys()], clients, `×${clients}`,
+        (i) => bareIntake(ctx.b, `BARE-${t}-${i}`),
+        (i) => pinganIntake(ctx.call, v.grid, v.village, i));
       runs[`clients${clients}`] = { clients, pingan, bare };
     }
     const rows: (string | number)[][] = [['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms']];

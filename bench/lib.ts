@@ -97,6 +97,11 @@ export function percentiles(ms: number[]): Percentiles {
 
 /** Runs `fn` over the items with `concurrency` clients; latencies in ms and throughput per second. */
 export async function drive<T>(items: T[], concurrency: number, label: string, fn: (item: T) => Promise<unknown>) {
+  const r = await driveRaw(items, concurrency, label, fn);
+  return summarize(r.ms, r.seconds);
+}
+
+async function driveRaw<T>(items: T[], concurrency: number, label: string, fn: (item: T) => Promise<unknown>) {
   const ms: number[] = [];
   let next = 0;
   const started = Date.now();
@@ -112,8 +117,25 @@ export async function drive<T>(items: T[], concurrency: number, label: string, f
       }
     }),
   );
-  const seconds = (Date.now() - started) / 1000;
+  return { ms, seconds: (Date.now() - started) / 1000 };
+}
+
+function summarize(ms: number[], seconds: number) {
   return { ...percentiles(ms), seconds: Math.round(seconds * 100) / 100, perSecond: Math.round((ms.length / seconds) * 100) / 100 };
+}
+
+/**
+ * Pingan and bare over the same items, in the order bare, Pingan, Pingan, bare (each a half of the items), so that a
+ * load that rises or falls during the run (the machine is shared) weighs on both alike.
+ */
+export async function sideBySide<T>(items: T[], concurrency: number, label: string, bare: (item: T) => Promise<unknown>, pingan: (item: T) => Promise<unknown>) {
+  const half = Math.ceil(items.length / 2);
+  const [first, second] = [items.slice(0, half), items.slice(half)];
+  const b1 = await driveRaw(first, concurrency, `bare ${label}`, bare);
+  const p1 = await driveRaw(first, concurrency, `pingan ${label}`, pingan);
+  const p2 = await driveRaw(second, concurrency, `pingan ${label}`, pingan);
+  const b2 = await driveRaw(second, concurrency, `bare ${label}`, bare);
+  return { bare: summarize([...b1.ms, ...b2.ms], b1.seconds + b2.seconds), pingan: summarize([...p1.ms, ...p2.ms], p1.seconds + p2.seconds) };
 }
 export type Driven = Awaited<ReturnType<typeof drive>>;
 
@@ -196,13 +218,13 @@ export class Bench {
     return out;
   }
 
-  async stop(): Promise<void> {
+  async stop(keep = false): Promise<void> {
     for (const p of this.procs) await p.stop().catch(() => undefined);
     await this.client.connection.close().catch(() => undefined);
     await this.db.end().catch(() => undefined);
     await this.temporal.stop();
     this.pg.stop();
-    if (!process.env.BENCH_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!keep && !process.env.BENCH_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -9,9 +9,11 @@
  *   npm run bench -- storm --storm=1000             # escalation storm with 1,000 cases
  *   npm run bench -- register --rows=1000000        # the register with a million cases
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Bench, cpuDelta, log, machine, table, versions, writeResult } from './lib';
 import type { Benchmark, Ctx } from './context';
-import { api } from './context';
+import { api, retried } from './context';
 import { intake } from './intake-vs-bare';
 import { staffAction } from './staff-action';
 import { historySize } from './history';
@@ -36,6 +38,7 @@ async function main() {
   const b = await Bench.start();
   const stopAll = () => void b.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopAll);
+  let failed = true;
   try {
     let pinganWorker = await b.pinganWorker();
     const bareWorker = await b.bareWorker();
@@ -54,20 +57,42 @@ async function main() {
       log(`── ${bench.name}: ${bench.describe}`);
       const before = b.cpu();
       const started = Date.now();
+      retried.length = 0;
       const r = await bench.run(ctx);
+      const serverErrors = newErrorLines(b.dir);
       const cpuSeconds = cpuDelta(before, b.cpu());
       const file = writeResult(bench.name, {
         benchmark: bench.name, describe: bench.describe, at: new Date().toISOString(), seconds: (Date.now() - started) / 1000,
-        args, machine: machine(), versions: versions(), cpuSeconds, ...r.figures,
+        args, machine: machine(), versions: versions(), cpuSeconds, retriedAfterServerError: [...retried], serverErrors, ...r.figures,
       });
       console.log('');
       table(r.table);
+      if (serverErrors.count) console.log(`${serverErrors.count} error line(s) in Pingan's logs; the first: ${serverErrors.first[0]}`);
+      if (retried.length) console.log(`${retried.length} intake request(s) answered 5xx and were retried with the same Idempotency-Key: ${retried[0]}`);
       console.log(`CPU s: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
       console.log(`→ ${file}\n`);
     }
+    failed = false;
   } finally {
-    await b.stop();
+    await b.stop(failed);
+    if (failed) console.error(`logs of the failed run kept in ${b.dir}`);
   }
+}
+
+const seen = new Map<string, number>();
+/** Error lines that Pingan's processes logged since the last call (the first few of them, and their number). */
+function newErrorLines(dir: string): { count: number; first: string[] } {
+  const out = { count: 0, first: [] as string[] };
+  for (const name of ['pingan-api.log', 'pingan-worker.log']) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) continue;
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const errors = lines.slice(seen.get(name) ?? 0).filter((l) => /"level":"(error|fatal)"/.test(l));
+    seen.set(name, lines.length);
+    out.count += errors.length;
+    out.first.push(...errors.slice(0, 3).map((l) => `${name}: ${l.slice(0, 600)}`));
+  }
+  return out;
 }
 
 main().then(

@@ -1,5 +1,5 @@
 import { bareAccept } from './bare';
-import { drive, ratio, tag } from './lib';
+import { drive, ratio, sideBySide, tag } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 
 /** A staff action (accept) on a running case against a bare update on a running workflow that writes one row. */
@@ -15,8 +15,9 @@ export const staffAction: Benchmark = {
     await drive(bareIds, 8, 'bare cases', (id) => bareIntake(ctx.b, id));
     const ids: string[] = [];
     await drive([...Array(n).keys()], 8, 'pingan cases', async (i) => ids.push(await pinganIntake(ctx.call, v.grid, v.village, i)));
-    const bare = await drive(bareIds, clients, 'bare accept', (id) => ctx.b.client.workflow.getHandle(id).executeUpdate(bareAccept));
-    const pingan = await drive(ids, clients, 'pingan accept', (id) => ctx.call('POST', `/api/v1/mediations/${id}/accept`, v.mediator, {}));
+    const { bare, pingan } = await sideBySide([...Array(n).keys()], clients, 'accept',
+      (i) => ctx.b.client.workflow.getHandle(bareIds[i]).executeUpdate(bareAccept),
+      (i) => ctx.call('POST', `/api/v1/mediations/${ids[i]}/accept`, v.mediator, {}));
     const ratios = { throughput: ratio(pingan.perSecond, bare.perSecond), p50: ratio(bare.p50, pingan.p50), p99: ratio(bare.p99, pingan.p99) };
     return {
       figures: { clients, pingan, bare, ratios, note: 'p50/p99 ratios are bare ÷ Pingan latency (1 = as fast as bare)' },

@@ -14,8 +14,14 @@ export const storm: Benchmark = {
   describe: 'N acceptance deadlines pass while the worker is stopped; time until all escalations are recorded after restart, vs bare timer → activity',
   async run(ctx) {
     const n = num(ctx, 'storm', 200);
-    // The limit leaves time to open every case (at 4/s or better) before the first deadline passes.
-    const limitS = num(ctx, 'limit', Math.max(20, Math.ceil(n / 4)));
+    // The limit leaves time to open every case before the first deadline passes, at the intake rate measured now.
+    let limitS = Number(ctx.args.limit);
+    if (!limitS) {
+      const v = await benchVillage(ctx, '校准');
+      const r = await drive([...Array(16).keys()], 8, 'calibrating intake', (i) => pinganIntake(ctx.call, v.grid, v.village, i));
+      limitS = Math.max(20, Math.ceil((1.5 * n) / r.perSecond) + 10);
+      log(`  intake ${r.perSecond}/s now: acceptance limit ${limitS} s`);
+    }
     const pingan = await pinganStorm(ctx, n, limitS);
     const bare = await bareStorm(ctx, n, limitS);
     const ratios = { perSecond: ratio(pingan.perSecond, bare.perSecond) };
