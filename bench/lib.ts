@@ -218,11 +218,17 @@ export class Bench {
     return out;
   }
 
-  async stop(keep = false): Promise<void> {
+  private stopping?: Promise<void>;
+  /** Stops everything once; a second call (Ctrl-C during the stop after an error) waits for the first. */
+  stop(keep = false): Promise<void> {
+    this.stopping ??= this.stopNow(keep);
+    return this.stopping;
+  }
+  private async stopNow(keep: boolean): Promise<void> {
     for (const p of this.procs) await p.stop().catch(() => undefined);
     await this.client.connection.close().catch(() => undefined);
     await this.db.end().catch(() => undefined);
-    await this.temporal.stop();
+    await this.temporal.stop().catch(() => undefined);
     this.pg.stop();
     if (!keep && !process.env.BENCH_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -20,7 +20,7 @@ import { historySize } from './history';
 import { register } from './register';
 import { storm } from './storm';
 
-// The storm runs last: its cases keep climbing levels afterwards and would load the benchmarks after it.
+// The storm runs last: it stops and restarts the workers.
 const ALL: Benchmark[] = [intake, staffAction, historySize, register, storm];
 
 async function main() {
