@@ -16,7 +16,7 @@ export const register: Benchmark = {
   describe: 'N cases in PostgreSQL: p50/p95 of the filtered case list, GET /api/v1/stats and the console overview page',
   async run(ctx) {
     const rows = num(ctx, 'rows', 100_000);
-    const reps = num(ctx, 'reps', 40);
+    const reps = num(ctx, 'reps', 20);
     const v = await benchVillage(ctx, '登记');
     const template = await pinganIntake(ctx.call, v.grid, v.village, 0);
     const county = v.county;
