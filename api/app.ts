@@ -10,6 +10,7 @@ import { consoleRoutes, createInvitation, invitationLink } from './console';
 import { actorOf, authenticate, requireRole } from './auth';
 import { errorHandler, fromZod, notFound, notFoundHandler } from './errors';
 import { checkMemberShape, memberRoutes } from './members';
+import { createMetrics } from './metrics';
 import { mediationRoutes } from './mediations';
 import { noticeRoutes } from './notices';
 import { villageRoutes } from './village-decisions';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Days a member's token lives (TOKEN_TTL_DAYS); 90 by default. */
   tokenTtlDays?: number;
+  /** METRICS_TOKEN: who may scrape /metrics from elsewhere than this machine's loopback (api/metrics.ts). */
+  metricsToken?: string;
 }
 
 /** The longest a request waits for Temporal, a backstop: updates and queries have shorter bounds (platform/temporal.ts). */
@@ -46,6 +49,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? false);
+  const metrics = createMetrics(db, { token: deps.metricsToken });
+  app.use(metrics.observe);
   app.use((req, res, next) => {
     const id = req.header('x-request-id') ?? randomUUID();
     req.log = logger.child({ reqId: id });
@@ -90,6 +95,8 @@ export function createApp(deps: ApiDeps): express.Express {
     if (!ok) req.log?.warn({ temporal, database }, 'health check degraded');
     res.status(ok ? 200 : 503).json(staff ? { status, temporal, database, calendar, version: deps.version } : { status });
   });
+
+  app.use(metrics.router); // GET /metrics, for operators (Prometheus)
 
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openapi);

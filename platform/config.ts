@@ -41,6 +41,10 @@ const EnvSchema = z.object({
   TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** How long a staff action or intake waits for the worker before it answers 503 worker_unavailable. */
   UPDATE_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(8),
+  /** Bearer token a Prometheus scraper sends to /metrics; unset: /metrics answers this machine's loopback only. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: not served. */
+  WORKER_METRICS_ADDRESS: z.string().regex(/^[^\s]+:\d+$/, 'must be host:port').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -76,7 +76,7 @@ export async function runWorker(o: {
   mailer: Mailer;
   logger: Logger;
 }): Promise<RunningWorker> {
-  installTemporalRuntime(o.logger);
+  installTemporalRuntime(o.logger, o.config.WORKER_METRICS_ADDRESS);
   const connection = await connectWorker(o.address, o.config);
   const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
   const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities }).catch(
@@ -118,7 +118,7 @@ export async function runApi(o: {
   await ensureMeetingSchedule(client, o.config.TEMPORAL_TASK_QUEUE, o.policy, o.logger, o.db);
   const app = createApp({
     client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION, trustProxy: trustProxy(o.config),
-    tokenTtlDays: o.config.TOKEN_TTL_DAYS,
+    tokenTtlDays: o.config.TOKEN_TTL_DAYS, metricsToken: o.config.METRICS_TOKEN,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

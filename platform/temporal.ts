@@ -224,8 +224,11 @@ export function availabilityInterceptor(
 }
 
 let runtimeInstalled = false;
-/** Routes the SDK's own log lines (worker state, replay, core) into the structured log. Once per process. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Routes the SDK's own log lines (worker state, replay, core) into the structured log, and serves the SDK's metrics
+ * (pollers, task slots, schedule-to-start latency, …) for Prometheus at `metricsAddress` when given. Once per process.
+ */
+export function installTemporalRuntime(logger: Logger, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const child = logger.child({ component: 'temporal-sdk' });
@@ -235,6 +238,7 @@ export function installTemporalRuntime(logger: Logger): void {
     // flight; the processes stop their workers in their own order instead (scripts/start.ts, worker/main.ts).
     shutdownSignals: [],
     logger: new DefaultLogger('WARN', (e: LogEntry) => child[levels[e.level]](e.meta ?? {}, e.message)),
+    ...(metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } } : {}),
   });
 }
 

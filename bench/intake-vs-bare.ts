@@ -1,0 +1,31 @@
+import { ratio, sideBySide, tag, type Driven } from './lib';
+import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
+
+/** Intake through the API against a bare update-with-start writing one row by one activity, at 1 and 8 clients. */
+export const intake: Benchmark = {
+  name: 'intake',
+  describe: 'POST /api/v1/mediations vs bare update-with-start + one activity writing one row; 1 and 8 clients',
+  async run(ctx) {
+    const v = await benchVillage(ctx);
+    const runs: Record<string, { clients: number; pingan: Driven; bare: Driven }> = {};
+    for (const [clients, n] of [[1, num(ctx, 'n1', 30)], [8, num(ctx, 'n', 200)]] as const) {
+      // A short warm-up of both, so that neither pays for first connections and caches.
+      for (let i = 0; i < 3; i++) {
+        await pinganIntake(ctx.call, v.grid, v.village, -i);
+        await bareIntake(ctx.b, `BARE-warm-${tag()}`);
+      }
+      const t = tag();
+      const { bare, pingan } = await sideBySide([...Array(n).keys()], clients, `×${clients}`,
+        (i) => bareIntake(ctx.b, `BARE-${t}-${i}`),
+        (i) => pinganIntake(ctx.call, v.grid, v.village, i));
+      runs[`clients${clients}`] = { clients, pingan, bare };
+    }
+    const rows: (string | number)[][] = [['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms']];
+    const ratios: Record<string, number> = {};
+    for (const r of Object.values(runs)) {
+      ratios[`throughput${r.clients}`] = ratio(r.pingan.perSecond, r.bare.perSecond);
+      rows.push([r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, ratios[`throughput${r.clients}`], `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`]);
+    }
+    return { figures: { runs, ratios }, table: rows };
+  },
+};
