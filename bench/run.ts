@@ -8,6 +8,7 @@
  *   npm run bench -- intake staff-action --n=400    # some of them, larger
  *   npm run bench -- storm --storm=1000             # escalation storm with 1,000 cases
  *   npm run bench -- register --rows=1000000        # the register with a million cases
+ *   npm run bench -- capacity --capacity=10000      # 10,000 open cases: memory, read latency, worker cache
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,9 +20,10 @@ import { staffAction } from './staff-action';
 import { historySize } from './history';
 import { register } from './register';
 import { storm } from './storm';
+import { capacity } from './capacity';
 
 // The storm runs last: it stops and restarts the workers.
-const ALL: Benchmark[] = [intake, staffAction, historySize, register, storm];
+const ALL: Benchmark[] = [intake, staffAction, historySize, register, capacity, storm];
 
 async function main() {
   const args: Record<string, string> = {};

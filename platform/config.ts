@@ -45,6 +45,11 @@ const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: not served. */
   WORKER_METRICS_ADDRESS: z.string().regex(/^[^\s]+:\d+$/, 'must be host:port').optional(),
+  /**
+   * Workflows a worker keeps in memory (Temporal's sticky cache). Unset: the SDK's default, sized from the worker's
+   * memory. `npm run bench -- capacity` measures memory and read latency with many open cases for a chosen value.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -79,7 +79,7 @@ export async function runWorker(o: {
   installTemporalRuntime(o.logger, o.config.WORKER_METRICS_ADDRESS);
   const connection = await connectWorker(o.address, o.config);
   const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
-  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities }).catch(
+  const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities, maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS }).catch(
     async (err) => {
       await connection.close().catch(() => undefined);
       throw err;

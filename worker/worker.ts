@@ -19,6 +19,8 @@ export async function createWorker(opts: {
   namespace: string;
   taskQueue: string;
   activities: ProcessActivities;
+  /** Workflows kept in the sticky cache; the SDK's default when absent. */
+  maxCachedWorkflows?: number;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -26,6 +28,7 @@ export async function createWorker(opts: {
     taskQueue: opts.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: opts.activities,
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     // On shutdown the tasks in hand get 5 s to finish (activities are idempotent: one cut short is retried elsewhere),
     // and the worker gives up after 20 s, so that a stop never hangs.
     shutdownGraceTime: '5s',
