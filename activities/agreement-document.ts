@@ -4,9 +4,8 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import type { ActorRef } from '../domain/actors';
 import { areaSegments } from '../domain/areas';
-import { CHANNEL_NAMES, type MediationCase } from '../domain/mediation';
+import { CHANNEL_NAMES, PARTY_ROLE_NAMES, type MediationCase } from '../domain/mediation';
 import { toShanghaiDisplay } from '../domain/time';
-import { PARTY_ROLE_NAMES } from '../api/console/format';
 import { TEMPLATES_DIR } from './templates';
 
 /**

@@ -31,6 +31,9 @@ export type MediationStatus = 'awaiting_acceptance' | 'in_mediation' | 'closed';
 export type Channel = 'grid' | 'walk_in' | 'hotline' | 'police' | 'court' | 'petition';
 export type FailureRoute = 'court' | 'arbitration' | 'administrative';
 
+/** The parties' roles as a 协议书 and the case page name them. */
+export const PARTY_ROLE_NAMES: Record<string, string> = { applicant: '申请人', respondent: '被申请人', other: '其他当事人' };
+
 export const CHANNEL_NAMES: Record<Channel, string> = {
   grid: '网格员上报',
   walk_in: '来访窗口',

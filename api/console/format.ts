@@ -26,7 +26,7 @@ export const OUTCOME_NAMES: Record<string, string> = {
   referred_to_court: '引导诉讼',
 };
 
-export const PARTY_ROLE_NAMES: Record<string, string> = { applicant: '申请人', respondent: '被申请人', other: '其他当事人' };
+export { PARTY_ROLE_NAMES } from '../../domain/mediation';
 
 export const JUDICIAL_NAMES: Record<string, string> = {
   not_applied: '未申请', applied: '已申请', confirmed: '已确认有效', refused: '法院不予确认',
