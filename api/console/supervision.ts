@@ -40,36 +40,34 @@ export async function overviewOf(
   area: string,
   now: number,
 ): Promise<{ watched: Watched[]; counts: { township: string; level: string | null; overdue: number; soon: number }[] }> {
-  const args: unknown[] = [new Date(now), new Date(now + DUE_SOON_DAYS * DAY_MS)];
-  let inArea = 'true';
-  if (area !== '*') {
-    args.push(area);
-    // The county's equality lets cases_open_deadline walk the area's open cases in deadline order.
-    inArea = `area_county = split_part($3, '/', 1) AND ${sqlCaseInArea(area, '$3')}`;
-  }
+  // $1 now, $2 the area, $3 the end of "due soon" (only in the queries that use it).
+  const args: unknown[] = [new Date(now), area];
+  const soonArgs = [...args, new Date(now + DUE_SOON_DAYS * DAY_MS)];
+  // The county's equality lets cases_open_deadline walk the area's open cases in deadline order.
+  const inArea = area === '*' ? '$2::text IS NOT NULL' : `area_county = split_part($2, '/', 1) AND ${sqlCaseInArea(area, '$2')}`;
   const open = `kind = 'mediation' AND NOT finished AND ${inArea}`;
   const late = '(overdue OR next_deadline < $1)';
   type Row = { id: string; area: string; level: string; status: string; next_deadline: Date | null; late: boolean; summary: string; category_name: string; explanation_required: boolean };
-  const worst = (cond: string, limit: number) =>
+  const worst = (cond: string, limit: number, a: unknown[]) =>
     db.query<Row>(
       `SELECT id, area, level, status, next_deadline, ${late} AS late, snapshot->>'summary' AS summary,
               snapshot->>'categoryName' AS category_name,
               coalesce(snapshot->'explanationRequired' = 'true'::jsonb, false) AS explanation_required
          FROM cases WHERE ${open} AND ${cond} ORDER BY next_deadline NULLS LAST LIMIT ${limit}`,
-      args,
+      a,
     );
   const [counts, overdueRows] = await Promise.all([
     db.query<{ township: string; level: string | null; overdue: number; soon: number }>(
       `SELECT coalesce(area_township, area) AS township, level,
               count(*) FILTER (WHERE ${late})::int AS overdue, count(*) FILTER (WHERE NOT ${late})::int AS soon
-         FROM cases WHERE ${open} AND (overdue OR next_deadline <= $2) GROUP BY 1, 2`,
-      args,
+         FROM cases WHERE ${open} AND (overdue OR next_deadline <= $3) GROUP BY 1, 2`,
+      soonArgs,
     ),
-    worst(late, WATCHED_LIMIT),
+    worst(late, WATCHED_LIMIT, args),
   ]);
   // Most overdue first, then the nearest deadlines.
   const rows = overdueRows.rows.length < WATCHED_LIMIT
-    ? [...overdueRows.rows, ...(await worst(`NOT ${late} AND next_deadline <= $2`, WATCHED_LIMIT - overdueRows.rows.length)).rows]
+    ? [...overdueRows.rows, ...(await worst(`NOT ${late} AND next_deadline <= $3`, WATCHED_LIMIT - overdueRows.rows.length, soonArgs)).rows]
     : overdueRows.rows;
   const watched = rows.map((c): Watched => {
     const d = c.next_deadline ? toShanghaiIso(c.next_deadline.getTime()) : null;
