@@ -176,6 +176,7 @@ export function mediationRoutes(deps: MediationDeps): Router {
       'mediation',
       { area, status: q.status, level: q.level, category: q.category, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
       q,
+      ['id', 'status', 'level', 'area', 'category', 'categoryName', 'summary', 'overdue', 'openedAt', 'deadlines', 'outcome'],
     );
     res.json({
       items: rows.map((c) => ({

@@ -210,6 +210,7 @@ export function petitionRoutes(deps: PetitionDeps): Router {
       'petition',
       { ...petitionListScope(actor, q.area), status: q.status, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
       q,
+      ['id', 'subject', 'petitioner', 'area', 'status', 'overdue', 'leader', 'unit', 'deadlines', 'registeredAt'],
     );
     res.json({
       items: rows.map((p) => ({

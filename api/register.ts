@@ -1,6 +1,6 @@
 import type { Client, QueryDefinition } from '@temporalio/client';
 import type { Request } from 'express';
-import { sqlAreaWithin } from '../platform/area-sql';
+import { sqlCaseInArea } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { notFound } from './errors';
 
@@ -41,23 +41,38 @@ export interface RegisterFilter {
   overdue?: boolean;
 }
 
-/** Snapshots of one kind, newest first, filtered. */
-export async function listRegister<T>(db: Db, kind: CaseKind, f: RegisterFilter, page: { limit: number; offset: number }): Promise<T[]> {
+/**
+ * Snapshots of one kind, newest first, filtered. With `fields`, only those top-level keys of each snapshot leave
+ * PostgreSQL (a list of summaries need not carry every timeline and document). The area, leader and column filters
+ * are written for the indexes of db/migrations/0017, which walk a kind's cases in an area newest first.
+ */
+export async function listRegister<T>(
+  db: Db,
+  kind: CaseKind,
+  f: RegisterFilter,
+  page: { limit: number; offset: number },
+  fields?: readonly (keyof T & string)[],
+): Promise<T[]> {
   const where: string[] = ['kind = $1'];
   const args: unknown[] = [kind];
   const add = (sql: string, v: unknown) => {
     args.push(v);
     where.push(sql.replaceAll('?', `$${args.length}`));
   };
-  if (f.leaderId) add(`snapshot->'leader'->>'id' = ?`, f.leaderId);
-  else if (f.area) add(sqlAreaWithin('area', '?'), f.area);
+  if (f.leaderId) add(kind === 'petition' ? 'leader_id = ?' : `snapshot->'leader'->>'id' = ?`, f.leaderId);
+  else if (f.area) add(sqlCaseInArea(f.area, '?'), f.area);
   if (f.status) add('status = ?', f.status);
   if (f.level) add('level = ?', f.level);
   if (f.category) add('category = ?', f.category);
   if (f.overdue !== undefined) add('overdue = ?', f.overdue);
+  // Absent keys stay absent, as in the whole snapshot.
+  if (fields?.length) args.push(fields);
+  const selected = fields?.length
+    ? `(SELECT coalesce(jsonb_object_agg(key, value), '{}') FROM jsonb_each(snapshot) WHERE key = ANY($${args.length}::text[]))`
+    : 'snapshot';
   args.push(page.limit, page.offset);
   const r = await db.query<{ snapshot: T }>(
-    `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    `SELECT ${selected} AS snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT $${args.length - 1} OFFSET $${args.length}`,
     args,
   );
   return r.rows.map((row) => row.snapshot);

@@ -160,7 +160,9 @@ export function villageRoutes(deps: VillageDeps): Router {
     const q = parse(S.VillageListQuery, req.query, 'query');
     const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
     if (area) requireArea(actor, area);
-    const rows = await listRegister<VillageMatter>(db, 'village_decision', { area, status: q.status, category: q.type }, q);
+    const rows = await listRegister<VillageMatter>(db, 'village_decision', { area, status: q.status, category: q.type }, q, [
+      'id', 'status', 'area', 'type', 'typeName', 'title', 'amount', 'overdue', 'openedAt', 'deadlines', 'outcome', 'objections',
+    ]);
     res.json({
       items: rows.map((m) => ({
         id: m.id, status: m.status, area: m.area, type: m.type, typeName: m.typeName, title: m.title, amount: m.amount,

@@ -255,3 +255,79 @@ export function computeStatistics(all: StatCase[], from: string, to: string): St
     monthly,
   };
 }
+
+/**
+ * What the register's SQL counts for one area and period (api/stats.ts), the same facts computeStatistics counts
+ * from the cases one by one: the counts per kind and value, and the mediation, petition and village totals. The
+ * definitions stay above; statisticsFromTotals only orders, divides and rounds, exactly as computeStatistics does.
+ */
+export interface StatTotals {
+  /** Cases per kind and value of one field (status, level, category, township, month, overdue 'true'/'false'). */
+  groups: { field: 'kind' | 'status' | 'level' | 'category' | 'township' | 'month' | 'overdue'; kind: StatKind; value: string; count: number }[];
+  mediation: { outcomes: number; village: number; township: number; success: number; medianDays: number | null; p90Days: number | null; withDeadline: number; onTime: number };
+  petition: { replied: number; repliedOnTime: number; lateUnreplied: number; medianDays: number | null; p90Days: number | null; overdue: number };
+  village: { adopted: number; rejected: number; meetings: number; noQuorum: number };
+}
+
+export function statisticsFromTotals(t: StatTotals, from: string, to: string): Statistics {
+  const kindOrder = (k: StatKind) => STAT_KINDS.indexOf(k);
+  const of = (field: StatTotals['groups'][number]['field']) => t.groups.filter((g) => g.field === field);
+  const count = (field: StatTotals['groups'][number]['field'], kind: StatKind, value: string) =>
+    t.groups.find((g) => g.field === field && g.kind === kind && g.value === value)?.count ?? 0;
+  const table = <F extends string>(field: F & StatTotals['groups'][number]['field']) =>
+    of(field)
+      .map((g) => ({ kind: g.kind, [field]: g.value, count: g.count }) as { kind: StatKind; count: number } & Record<F, string>)
+      .sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || b.count - a.count || (a[field] < b[field] ? -1 : 1));
+
+  const townships = new Map<string, Statistics['byTownship'][number]>();
+  for (const g of of('township')) {
+    const row = townships.get(g.value) ?? { township: g.value, mediation: 0, petition: 0, village_decision: 0, total: 0 };
+    if (g.kind in row) row[g.kind] += g.count;
+    row.total += g.count;
+    townships.set(g.value, row);
+  }
+  const m = t.mediation;
+  const p = t.petition;
+  const v = t.village;
+  const monthly = monthsOf(from, to).map((month) => {
+    const n = (k: StatKind) => count('month', k, month);
+    const opened = of('month').filter((g) => g.value === month).reduce((s, g) => s + g.count, 0);
+    return { month, opened, mediation: n('mediation'), petition: n('petition'), village_decision: n('village_decision') };
+  });
+  return {
+    from,
+    to,
+    total: of('kind').reduce((s, g) => s + g.count, 0),
+    byProcess: STAT_KINDS.map((kind) => ({ kind, count: count('kind', kind, kind) })),
+    byStatus: table('status'),
+    byLevel: table('level'),
+    byCategory: table('category'),
+    byTownship: [...townships.values()].sort((a, b) => b.total - a.total || (a.township < b.township ? -1 : 1)),
+    overdue: STAT_KINDS.map((kind) => ({ kind, count: count('overdue', kind, 'true') })),
+    mediation: {
+      outcomes: m.outcomes,
+      endedInVillage: share(m.village, m.outcomes),
+      endedInTownship: share(m.township, m.outcomes),
+      success: share(m.success, m.outcomes),
+      medianDays: m.medianDays === null ? null : oneDecimal(m.medianDays),
+      p90Days: m.p90Days === null ? null : oneDecimal(m.p90Days),
+      onTime: { ...share(m.onTime, m.withDeadline), unknown: m.outcomes - m.withDeadline },
+    },
+    petition: {
+      replied: p.replied,
+      onTime: share(p.repliedOnTime, p.replied + p.lateUnreplied),
+      lateUnreplied: p.lateUnreplied,
+      medianDays: p.medianDays === null ? null : oneDecimal(p.medianDays),
+      p90Days: p.p90Days === null ? null : oneDecimal(p.p90Days),
+      overdue: p.overdue,
+    },
+    village: {
+      decided: v.adopted + v.rejected,
+      adopted: share(v.adopted, v.adopted + v.rejected),
+      rejected: share(v.rejected, v.adopted + v.rejected),
+      meetings: v.meetings,
+      withoutQuorum: share(v.noQuorum, v.meetings),
+    },
+    monthly,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Actor } from '../../domain/actors';
-import { sqlAreaWithin } from '../../platform/area-sql';
+import { sqlCaseInArea } from '../../platform/area-sql';
 import type { Db } from '../../platform/db';
 
 /** The console's case lists (mediations, village matters): the filters they share, pages of 20, newest first. */
@@ -48,8 +48,8 @@ export async function pageOfCases<T>(
     where.push(sql.replaceAll('?', `$${args.length}`));
   };
   const { f } = o;
-  if (o.actor.area !== '*') add(sqlAreaWithin('area', '?'), o.actor.area);
-  if (f.area) add(sqlAreaWithin('area', '?'), f.area);
+  if (o.actor.area !== '*') add(sqlCaseInArea(o.actor.area, '?'), o.actor.area);
+  if (f.area) add(sqlCaseInArea(f.area, '?'), f.area);
   o.more?.(add);
   if (f.overdue) where.push(`(overdue OR (status <> 'closed' AND next_deadline < now()))`);
   if (f.text) add(`(${o.textColumns.map((c) => `${c} ILIKE '%' || ? || '%'`).join(' OR ')})`, f.text.replace(/[\\%_]/g, (m) => `\\${m}`));
