@@ -304,8 +304,8 @@ async function main() {
       await click(po, '#do-leader button[type=submit]', /done=leader/);
     }
     await po.$eval('#do-assign', (d) => d.setAttribute('open', ''));
-    await po.locator('#do-assign input').nth(0).fill('梁家村镇人民政府');
-    await po.locator('#do-assign input').nth(1).fill('镇长 高八');
+    await po.locator('#do-assign input[name=unit]').fill('梁家村镇人民政府');
+    await po.locator('#do-assign input[name=unitHead]').fill('镇长 高八');
     await click(po, '#do-assign button[type=submit]', /done=assign/);
     await look(po, 'petition-officer', 'petition-assigned');
   });
