@@ -104,6 +104,24 @@ export async function recordMeetingMinutes(
   }
 }
 
+/** Holds a county's meeting now (the API's POST /meetings and the console's button): the workflow builds and sends the agenda. */
+export async function callMeeting(
+  { client, policy, taskQueue }: Pick<MeetingDeps, 'client' | 'policy' | 'taskQueue'>,
+  actor: Actor,
+  asked?: string,
+): Promise<{ id: string; county: string }> {
+  requireRole(actor, ['petition_officer', 'leader', 'admin'], 'calling a meeting');
+  const county = countyFor(actor, asked, 'calling a meeting');
+  const id = `${meetingIdPrefix(taskQueue, county)}-${toShanghaiIso(Date.now()).replace(/[^0-9]/g, '').slice(0, 14)}`;
+  try {
+    await client.workflow.start(meetingWorkflow, { workflowId: id, taskQueue, args: [meetingSettings(policy, county)] });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`${county} 的会议 ${id} 刚刚召开 (meeting ${id} was called this second)`);
+    throw err;
+  }
+  return { id, county };
+}
+
 /** The weekly dispatch meeting, one per county: its schedule, agendas, minutes and records. */
 export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): Router {
   const router = Router();
@@ -142,14 +160,7 @@ export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): R
   router.post('/', async (req, res) => {
     const actor = actorOf(req);
     requireRole(actor, ['petition_officer', 'leader', 'admin'], 'calling a meeting');
-    const county = countyFor(actor, parse(CallMeetingBody, req.body).county, 'calling a meeting');
-    const id = `${meetingIdPrefix(taskQueue, county)}-${toShanghaiIso(Date.now()).replace(/[^0-9]/g, '').slice(0, 14)}`;
-    try {
-      await client.workflow.start(meetingWorkflow, { workflowId: id, taskQueue, args: [meetingSettings(policy, county)] });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`${county} 的会议 ${id} 刚刚召开 (meeting ${id} was called this second)`);
-      throw err;
-    }
+    const { id, county } = await callMeeting({ client, policy, taskQueue }, actor, parse(CallMeetingBody, req.body).county);
     res.status(202).location(`/api/v1/meetings/${encodeURIComponent(id)}`).json({ id, county });
   });
 

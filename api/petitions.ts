@@ -151,54 +151,67 @@ export async function performPetitionAction(deps: PetitionDeps, actor: Actor, id
   }
 }
 
+/**
+ * Registers a petition (the API's POST /petitions and the console's form): role, body, area, the re-review bar, the
+ * county's meeting schedule, then update-with-start; a repeated key finds the petition it registered.
+ */
+export async function registerPetition(
+  deps: PetitionDeps,
+  actor: Actor,
+  key: string | undefined,
+  input: unknown,
+  ensureMeeting: (county: string) => Promise<void>,
+): Promise<{ petition: Petition; created: boolean }> {
+  const { client, db, policy, taskQueue } = deps;
+  requireRole(actor, ['petition_officer'], 'registering a petition');
+  const body = parse(S.RegisterPetitionBody, input);
+  requireArea(actor, body.area);
+  // The same matter on the same facts, after re-review (复核), is not accepted again.
+  const done = await db.query<{ id: string }>(
+    `SELECT id FROM cases WHERE kind = 'petition' AND (snapshot->>'reReviewCompleted')::boolean
+        AND snapshot->'petitioner'->>'name' = $1 AND snapshot->>'subject' = $2 LIMIT 1`,
+    [body.petitioner.name, body.subject],
+  );
+  if (done.rows[0]) {
+    throw conflict(
+      `同一事项已经复核终结（${done.rows[0].id}），以同一事实和理由提出的信访不再受理 ` +
+        `(the same matter completed re-review in ${done.rows[0].id}; it is not accepted again)`,
+    );
+  }
+  await ensureMeeting(areaSegments(body.area)[0]);
+  const petitionId = caseIdFor(actor, key, 'PET');
+  const now = Date.now();
+  const start = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy };
+  try {
+    const p = await client.workflow.executeUpdateWithStart(petitionRegistered, {
+      startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, {
+        workflowId: petitionId,
+        taskQueue,
+        args: [start],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    });
+    return { petition: p, created: p.registeredAt === toShanghaiIso(now) };
+  } catch (err) {
+    const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await findInRegister<Petition>(db, 'petition', petitionId));
+    if (!existing) throw err;
+    return { petition: existing, created: false };
+  }
+}
+
 export function petitionRoutes(deps: PetitionDeps): Router {
   const { client, db, policy, taskQueue } = deps;
   const router = Router();
 
-  const registered = (id: string) => findInRegister<Petition>(db, 'petition', id);
   /** Every county with petitions has its weekly dispatch meeting: the first petition of a county schedules it. */
   const ensureMeeting = countyScheduleEnsurer(client, taskQueue, policy);
 
   const visible = (actor: Actor, id: string) => visiblePetition(db, actor, id);
 
   router.post('/', async (req, res) => {
-    const actor = actorOf(req);
-    requireRole(actor, ['petition_officer'], 'registering a petition');
-    const body = parse(S.RegisterPetitionBody, req.body);
-    requireArea(actor, body.area);
-    // The same matter on the same facts, after re-review (复核), is not accepted again.
-    const done = await db.query<{ id: string }>(
-      `SELECT id FROM cases WHERE kind = 'petition' AND (snapshot->>'reReviewCompleted')::boolean
-          AND snapshot->'petitioner'->>'name' = $1 AND snapshot->>'subject' = $2 LIMIT 1`,
-      [body.petitioner.name, body.subject],
-    );
-    if (done.rows[0]) {
-      throw conflict(
-        `同一事项已经复核终结（${done.rows[0].id}），以同一事实和理由提出的信访不再受理 ` +
-          `(the same matter completed re-review in ${done.rows[0].id}; it is not accepted again)`,
-      );
-    }
-    await ensureMeeting(areaSegments(body.area)[0]);
-    const key = req.header('idempotency-key');
-    const petitionId = caseIdFor(actor, key, 'PET');
-    const now = Date.now();
-    const input = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy };
-    try {
-      const p = await client.workflow.executeUpdateWithStart(petitionRegistered, {
-        startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, {
-          workflowId: petitionId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        }),
-      });
-      res.status(p.registeredAt === toShanghaiIso(now) ? 201 : 200).location(`/api/v1/petitions/${petitionId}`).json(p);
-    } catch (err) {
-      const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registered(petitionId));
-      if (!existing) throw err;
-      res.status(200).json(existing);
-    }
+    const { petition: p, created } = await registerPetition(deps, actorOf(req), req.header('idempotency-key'), req.body, ensureMeeting);
+    res.status(created ? 201 : 200).location(`/api/v1/petitions/${p.id}`).json(p);
   });
 
   router.get('/', async (req, res) => {

@@ -171,6 +171,8 @@ test('the policy in force: every sourced setting with its source, grouped by pro
   expect(groups).toEqual(['通用：期间计算与日历', '矛盾纠纷调解', '信访（5+N）', '村务决策（四议两公开）']);
   expect(await page.locator('main form').count()).toBe(0); // read-only
   expect(await check(page, 'policy-desktop')).toEqual([]);
+  // Each group's table region is named by its group, so a screen reader's landmark list tells them apart.
+  expect(axeFindings.filter((f) => f.page === 'policy-desktop' && f.id === 'landmark-unique')).toEqual([]);
   await page.setViewportSize(PHONE);
   expect(await check(page, 'policy-phone')).toEqual([]);
   await context.close();

@@ -167,3 +167,64 @@ test('an officer enters the minutes of the weekly meeting with one direction per
   expect(await check(page, 'petition-after-meeting-desktop')).toEqual([]);
   await context.close();
 });
+
+test('an officer registers a petition and calls the dispatch meeting in the console, without the API (phone)', async () => {
+  const { context, page } = await signedIn(browser, officer, PHONE);
+  await page.click('nav >> text=信访事项');
+  await Promise.all([page.waitForURL('**/console/petitions/new'), page.click('text=登记信访事项')]);
+  expect(await page.inputValue('#area')).toBe(where.county);
+  expect(await check(page, 'petition-new-phone')).toEqual([]);
+
+  // Refused: the errors stand next to the fields in Chinese, what was typed stays, nothing is registered.
+  const subject = `村道年久失修-${where.county}`;
+  await page.fill('#phone', 'abc');
+  await page.fill('#content', '村东至县道的村道坑洼积水，雨天无法通行。');
+  await page.click('form[action="/console/petitions/new"] button[type=submit]');
+  expect(await page.locator('#name-error').innerText()).toBe('请填写信访人姓名。');
+  expect(await page.locator('#phone-error').innerText()).toBe('电话号码格式不正确（5至20位数字）。');
+  expect(await page.locator('#subject-error').innerText()).toBe('请填写信访事项（不超过200字）。');
+  expect(await page.inputValue('#content')).toBe('村东至县道的村道坑洼积水，雨天无法通行。');
+  expect(await check(page, 'petition-new-error-phone')).toEqual([]);
+  const count = async () => (await sys.db.query(`SELECT count(*)::int AS n FROM cases WHERE kind = 'petition' AND snapshot->>'subject' = $1`, [subject])).rows[0].n;
+  expect(await count()).toBe(0);
+
+  await page.fill('#name', '刘七');
+  await page.fill('#phone', '13900000007');
+  await page.fill('#subject', subject);
+  await page.fill('#area', where.village);
+  await Promise.all([page.waitForURL(/\/console\/petitions\/PET-[0-9A-F]{12}\?done=registered$/), page.click('form[action="/console/petitions/new"] button[type=submit]')]);
+  const id = /PET-[0-9A-F]{12}/.exec(page.url())![0];
+  expect(await page.locator('[role=status]').innerText()).toBe('信访事项已登记，请转送交办或确定包案领导。');
+  expect(await page.locator('#timeline').innerText()).toContain('登记信访事项');
+  expect(await check(page, 'petition-registered-phone')).toEqual([]);
+  expect(await count()).toBe(1);
+
+  // The same form submitted twice (same key): one petition.
+  await page.goto(`${sys.url}/console/petitions/new`);
+  const hidden = Object.fromEntries(
+    await page.locator('form[action="/console/petitions/new"] input[type=hidden]').evaluateAll((els) => els.map((e) => [e.getAttribute('name'), e.getAttribute('value')])),
+  );
+  const form = { ...hidden, name: '孙八', subject: `${subject}（二）`, content: '同上', channel: 'letter', area: where.township };
+  const first = await context.request.post(`${sys.url}/console/petitions/new`, { form, maxRedirects: 0 });
+  const second = await context.request.post(`${sys.url}/console/petitions/new`, { form, maxRedirects: 0 });
+  expect(first.status()).toBe(303);
+  expect(second.headers().location).toBe(first.headers().location);
+  expect((await sys.db.query(`SELECT count(*)::int AS n FROM cases WHERE snapshot->>'subject' = $1`, [`${subject}（二）`])).rows[0].n).toBe(1);
+
+  // The week's meeting, held now from the console: its agenda lists the new petition and the minutes form is open.
+  await page.click('nav >> text=周调度会议');
+  await page.waitForURL('**/console/meetings');
+  expect(await check(page, 'meetings-phone')).toEqual([]);
+  await Promise.all([page.waitForURL(/\/console\/meetings\/[^/?]+\?done=called$/, { timeout: 20_000 }), page.click('form[action="/console/meetings"] button')]);
+  expect(await page.locator('[role=status]').innerText()).toContain('会议已召开');
+  expect(await page.locator('#minutes-form').innerText()).toContain(id);
+  expect(await check(page, 'meeting-called-phone')).toEqual([]);
+  await context.close();
+
+  // A leader has no registration form; the register offers it none.
+  const l = await signedIn(browser, leader, PHONE);
+  expect((await l.page.goto(`${sys.url}/console/petitions/new`))?.status()).toBe(404);
+  await l.page.goto(`${sys.url}/console/petitions`);
+  expect(await l.page.locator('a[href="/console/petitions/new"]').count()).toBe(0);
+  await l.context.close();
+});

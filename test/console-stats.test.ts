@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { shanghaiDate } from '../domain/time';
-import { check, createMember, DESKTOP, launch, PHONE, signedIn, type Member } from './console-helpers';
+import { axeFindings, check, createMember, DESKTOP, launch, PHONE, signedIn, type Member } from './console-helpers';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /**
@@ -67,6 +67,8 @@ test('a supervisor reads the statistics of its county at desktop size and downlo
   expect(await page.textContent('svg desc')).toContain(`${month}：3件`);
   expect((await cells(page, '月度趋势')).find((r) => r[0] === month)).toEqual([month, '3', '3', '0', '0']);
   expect(await check(page, 'stats-desktop')).toEqual([]);
+  // Each table's scrolling region is named by its caption, so a screen reader's landmark list tells them apart.
+  expect(axeFindings.filter((f) => f.page === 'stats-desktop' && f.id === 'landmark-unique')).toEqual([]);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('caption:has-text("按乡镇统计") a.csv')]);
   expect(download.suggestedFilename()).toMatch(/^pingan-stats-township-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);

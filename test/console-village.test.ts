@@ -110,6 +110,7 @@ test('a clerk opens a matter, records the steps, and sees why a party members as
   expect((await matter()).status).toBe('review');
   expect(await offered(page)).toEqual(['party_members']);
   expect(await check(page, 'village-no-quorum-desktop')).toEqual([]);
+  expect(axeFindings.filter((f) => f.page === 'village-no-quorum-desktop' && f.id === 'landmark-unique')).toEqual([]);
   // Too short a notice is refused with the domain's rule, and what was typed stays.
   await page.selectOption('#body', 'party_members');
   await page.fill('#noticeGivenAt', local(now - 26 * HOUR));

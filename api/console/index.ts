@@ -26,6 +26,7 @@ import {
 } from './http';
 import { mediationPages } from './mediation-pages';
 import { petitionPages } from './petition-pages';
+import { petitionRegisterPages } from './petition-register';
 import { policyPages } from './policy-pages';
 import { memberPages } from './members';
 import { CONSOLE_TEMPLATES, loadConsoleTemplates } from './render';
@@ -141,6 +142,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(memberPages(deps, page));
   router.use(policyPages(deps, page));
   router.use(villagePages(deps, page));
+  router.use(petitionRegisterPages(deps, page));
   router.use(petitionPages(deps, page));
 
   router.use((req, res) => page(req, res, 'message', { title: '未找到', message: '页面不存在，或不在您的辖区内。' }, 404));

@@ -97,7 +97,7 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       return { id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, statusName: STATUS_NAMES[p.status], overdue: p.overdue, leader: p.leader?.name, unit: p.unit?.name, next };
     });
     const title = actor.role === 'leader' ? '我包案的信访事项' : '信访登记簿';
-    page(req, res, 'petitions', { title, items, statuses, status: status ?? '', full: rows.length === LIST_LIMIT, limit: LIST_LIMIT });
+    page(req, res, 'petitions', { title, items, statuses, status: status ?? '', full: rows.length === LIST_LIMIT, limit: LIST_LIMIT, mayRegister: actor.role === 'petition_officer' });
   });
 
   /** The petition with every step and deadline, and a form for each step the domain allows now. */
@@ -110,7 +110,9 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       ? (await db.query<{ title: string; body: string; created_at: Date }>('SELECT title, body, created_at FROM documents WHERE case_id = $1 AND id = $2', [p.id, p.reply.documentId])).rows[0]
       : undefined;
     const actions = await actionsView(db, deps.policy, p, actor, now);
-    const done = typeof req.query.done === 'string' && Object.hasOwn(PETITION_FORMS, req.query.done) ? PETITION_FORMS[req.query.done].done : undefined;
+    const done = req.query.done === 'registered'
+      ? '信访事项已登记，请转送交办或确定包案领导。'
+      : typeof req.query.done === 'string' && Object.hasOwn(PETITION_FORMS, req.query.done) ? PETITION_FORMS[req.query.done].done : undefined;
     page(req, res, 'petition', {
       title: `信访事项 ${p.id}`,
       p,
@@ -181,7 +183,8 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       id: m.id, href: `/console/meetings/${encodeURIComponent(m.id)}`, heldOn: display(m.held_on), statusName: MEETING_STATUS[m.status] ?? m.status,
       count: (m.agenda as Agenda | null)?.items?.length ?? 0,
     }));
-    page(req, res, 'meetings', { title: '周调度会议', items });
+    const mayCall = MINUTES_TAKERS.includes(member(req).role);
+    page(req, res, 'meetings', { title: '周调度会议', items, mayCall, called: req.query.done === 'called' });
   });
 
   function meetingPage(req: Request, res: Response, m: MeetingRow, extra: Record<string, unknown> = {}, status = 200) {
@@ -210,7 +213,7 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
 
   router.get('/meetings/:id', async (req, res) => {
     const m = await findMeeting(db, member(req), req.params.id);
-    meetingPage(req, res, m, { done: req.query.done === 'minutes' });
+    meetingPage(req, res, m, { done: req.query.done === 'minutes', called: req.query.done === 'called' });
   });
 
   router.post('/meetings/:id/minutes', async (req, res) => {
