@@ -231,7 +231,6 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
 
   router.get('/village', async (req, res) => {
     const actor = member(req);
-    if (actor.role !== 'village_clerk') throw new ApiError(404, 'not_found', 'the village pages are for village clerks');
     const now = Date.now();
     const items = (await mattersIn(deps, actor.area, false)).map((m) => matterView(m, now));
     page(req, res, 'villages', { title: '本村事项', items, board: board(actor.area) });
@@ -249,8 +248,7 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
     }, status);
 
   router.get('/village/new', (req, res) => {
-    const actor = member(req);
-    if (actor.role !== 'village_clerk') throw new ApiError(404, 'not_found', 'only village clerks open matters');
+    member(req);
     newPage(req, res, {}, {});
   });
   router.post('/village/new', async (req, res) => {
