@@ -385,6 +385,12 @@ function leaks(c: Call, a: Answer): string[] {
     for (const [id, visible] of hidden) if (!visible && a.text.includes(id)) found.push(id);
   }
   for (const secret of ['token_hash', 'password_hash', 'tokenHash', 'passwordHash', 'id_hash', '$argon2']) if (a.text.includes(secret)) found.push(secret);
+  // No member's bearer token or console session id is ever written into an answer (its own neither).
+  for (const q of principals) {
+    if (q.token && a.text.includes(q.token)) found.push(`the token of ${q.name}`);
+    const session = q.cookie?.split('=')[1];
+    if (session && a.text.includes(session)) found.push(`the session id of ${q.name}`);
+  }
   if (!['petition_officer', 'leader'].includes(p.role ?? '')) {
     for (const contact of [PHONE, PETITIONER_EMAIL]) if (a.text.includes(contact)) found.push(contact);
   }
