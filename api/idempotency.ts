@@ -13,7 +13,8 @@ import { ApiError, badRequest } from './errors';
  * (header `Idempotent-Replayed: true`); the same key with another request answers 422 `idempotency_key_reused`; while
  * the first is still in flight, 409 `idempotency_in_progress`. A refused or failed request (not 2xx) changed nothing,
  * so its key is released and may be used again. Opening a case, petition or matter (the intake endpoints) derives
- * the new record's id from the key instead, so a retry finds the same record (api/mediations.ts caseIdFor).
+ * the new record's id from the key instead, so a retry finds the same record (api/mediations.ts caseIdFor). Answers
+ * that carry a secret shown once (a new member's token, a rotated token) are never stored: the key is not used there.
  */
 export const IDEMPOTENCY = {
   /** how long an answer is kept */
@@ -24,6 +25,8 @@ export const IDEMPOTENCY = {
 } as const;
 
 const KEYED_INTAKE = new Set(['POST /api/v1/mediations', 'POST /api/v1/petitions', 'POST /api/v1/village-decisions']);
+/** Answers that carry a secret shown once (a new member's token and invitation, a rotated token) are never stored. */
+const SECRET_ANSWERS = new Set(['POST /api/v1/users', 'POST /api/v1/users/{id}/tokens']);
 const ACTIONS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 /** Headers of a kept answer worth giving back on a replay. */
 const KEPT_HEADERS = ['content-type', 'location'];
@@ -56,7 +59,7 @@ export function idempotency(db: Db): RequestHandler {
       const key = req.header('idempotency-key');
       if (key === undefined || !ACTIONS.has(req.method) || !req.actor) return next();
       const op = operationFor(req.method, `${req.baseUrl}${req.path}`);
-      if (op && KEYED_INTAKE.has(op)) return next();
+      if (op && (KEYED_INTAKE.has(op) || SECRET_ANSWERS.has(op))) return next();
       if (key.length < 1 || key.length > IDEMPOTENCY.maxKeyLength) {
         throw badRequest(`Idempotency-Key: must be 1 to ${IDEMPOTENCY.maxKeyLength} characters`);
       }

@@ -103,6 +103,20 @@ test('a petition reply retried with the same key: one reply, one timeline entry,
   expect(docs.filter((d: any) => d.kind === 'reply')).toHaveLength(1);
 });
 
+test('answers that carry a token shown once are never kept', async () => {
+  const created = await sys.call('POST', '/api/v1/users', {
+    token: sys.adminToken, headers: keyed('user-1'),
+    body: { name: '新成员', email: `idem-${Date.now()}@test.pingan.cn`, role: 'grid_worker', area: where.village },
+  });
+  expect(created.status).toBe(201);
+  const rotated = await sys.call('POST', `/api/v1/users/${created.body.user.id}/tokens`, { token: created.body.token, headers: keyed('rot-1') });
+  expect(rotated.status).toBe(201);
+  for (const secret of [created.body.token, rotated.body.token, created.body.invitation.url.split('/').pop()]) {
+    const kept = await sys.db.query('SELECT 1 FROM idempotency_keys WHERE response::text LIKE $1', [`%${secret}%`]);
+    expect(kept.rowCount).toBe(0);
+  }
+});
+
 test('the OpenAPI document names Idempotency-Key on every staff action', async () => {
   const doc = (await sys.call('GET', '/api/v1/openapi.json')).body;
   const missing: string[] = [];
