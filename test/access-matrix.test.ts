@@ -385,6 +385,11 @@ function leaks(c: Call, a: Answer): string[] {
     for (const [id, visible] of hidden) if (!visible && a.text.includes(id)) found.push(id);
   }
   for (const secret of ['token_hash', 'password_hash', 'tokenHash', 'passwordHash', 'id_hash', '$argon2']) if (a.text.includes(secret)) found.push(secret);
+  // Counts, lists and CSV exports name no place outside the member's area: not the other county, nor (below the
+  // county) the other township of the same county.
+  if (p.role && p.area !== '*') {
+    for (const [place, name] of [[B.county, B.county], [SIBLING.township, '窝北镇']]) if (!areaContains(p.area, place) && a.text.includes(name)) found.push(name);
+  }
   // No member's bearer token or console session id is ever written into an answer (its own neither).
   for (const q of principals) {
     if (q.token && a.text.includes(q.token)) found.push(`the token of ${q.name}`);
