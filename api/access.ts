@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { ROLES, type Actor, type Role } from '../domain/actors';
+import { PETITION_ACTION_PATHS } from '../domain/petition-available';
 import { forbidden, notFound } from './errors';
 
 /**
@@ -26,16 +27,22 @@ export type Scope =
   /** a member's token: the member itself, or an administrator for members inside its area */
   | 'member-or-admin'
   /** members inside an administrator's area (never wider than its own) */
-  | 'admin-area';
+  | 'admin-area'
+  /** the operators' scrape: whoever holds METRICS_TOKEN (or, without one, a loopback caller through no proxy) */
+  | 'operator';
 
 export interface Access {
-  /** 'public': no token; otherwise the roles that may call it */
-  roles: readonly Role[] | 'public';
+  /**
+   * 'public': no token; 'operator': the operators' METRICS_TOKEN, which is no member's token (api/metrics.ts checks
+   * it, and no member's role opens it); otherwise the roles that may call it
+   */
+  roles: readonly Role[] | 'public' | 'operator';
   scope: Scope;
 }
 
 const ALL: readonly Role[] = ROLES;
 const PUBLIC: Access = { roles: 'public', scope: 'public' };
+const OPERATOR: Access = { roles: 'operator', scope: 'operator' };
 const PETITION_STAFF: readonly Role[] = ['petition_officer', 'leader'];
 const MEETING_READERS: readonly Role[] = ['petition_officer', 'leader', 'supervisor', 'admin'];
 const VILLAGE_READERS: readonly Role[] = ['village_clerk', 'supervisor', 'leader', 'admin'];
@@ -43,7 +50,8 @@ const STATS_READERS: readonly Role[] = ['supervisor', 'leader'];
 const of = (roles: readonly Role[], scope: Scope): Access => ({ roles, scope });
 
 const MEDIATOR_ACTIONS = ['accept', 'assign', 'sessions', 'escalate', 'agreement', 'failure', 'withdrawal', 'refusal', 'explanation', 'judicial-confirmation', 'follow-up'];
-const PETITION_ACTIONS = ['assign', 'accept', 'objection', 'leader', 'extension', 'reply', 'review-request', 'review-answer', 're-review-request', 'hearing-start', 'hearing-end', 're-review-answer', 'transfer-to-mediation'];
+/** A petition's staff steps, by the domain's one list (the console's forms and the matrix use the same). */
+const PETITION_ACTIONS = Object.values(PETITION_ACTION_PATHS);
 const VILLAGE_ACTIONS = ['meetings', 'rejection-decision', 'objections/{objectionId}/answer', 'progress', 'completion'];
 
 /** Every operation, as `METHOD /path` with OpenAPI's `{param}`: the API (/api/v1), the public board and the console. */
@@ -51,8 +59,9 @@ export const ACCESS: Readonly<Record<string, Access>> = {
   // ---- open to anyone
   'GET /healthz': PUBLIC,
   'GET /api/v1/openapi.json': PUBLIC,
-  // operators' Prometheus scrape: its own rule (METRICS_TOKEN, or loopback without a proxy; api/metrics.ts)
-  'GET /metrics': PUBLIC,
+  // ---- operators' Prometheus scrape: METRICS_TOKEN (or loopback without a proxy when unset), never a member's token
+  'GET /metrics': OPERATOR,
+
   'GET /api/v1/notices': PUBLIC,
   'GET /api/v1/notices/{id}': PUBLIC,
   'POST /api/v1/notices/{id}/objections': PUBLIC,
@@ -150,23 +159,33 @@ export function accessOf(operation: string): Access {
   return e;
 }
 
+/** The members' roles an entry names (none for a public entry, nor for the operators' one). */
+export function memberRoles(e: Access): readonly Role[] {
+  return typeof e.roles === 'string' ? [] : e.roles;
+}
+
 /** The roles of an operation's entry (empty for a public one). */
 export function rolesOf(operation: string): Role[] {
-  const e = accessOf(operation);
-  return e.roles === 'public' ? [] : [...e.roles];
+  return [...memberRoles(accessOf(operation))];
 }
 
 export function mayCall(actor: Pick<Actor, 'role'> | undefined, operation: string): boolean {
   const e = accessOf(operation);
-  return e.roles === 'public' || (!!actor && e.roles.includes(actor.role));
+  return e.roles === 'public' || (!!actor && memberRoles(e).includes(actor.role));
 }
 
 /** 403 unless the member's role may call the operation (function-level; the scope is checked where records are read). */
 export function allow(actor: Actor, operation: string): void {
   if (!mayCall(actor, operation)) {
     const e = accessOf(operation);
-    throw forbidden(`${operation} requires role ${(e.roles as readonly Role[]).join(' or ')}; you are ${actor.role}`);
+    const who = e.roles === 'operator' ? 'the operators\' METRICS_TOKEN' : `role ${memberRoles(e).join(' or ')}`;
+    throw forbidden(`${operation} requires ${who}; you are ${actor.role}`);
   }
+}
+
+/** The declared template of a request (`/api/v1/mediations/:id/accept`, Express's spelling), or undefined. */
+export function declaredRoute(method: string, path: string): string | undefined {
+  return operationFor(method, path)?.split(' ')[1].replace(/\{(\w+)\}/g, ':$1');
 }
 
 // ---- matching a request to its entry

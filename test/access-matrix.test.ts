@@ -1,7 +1,9 @@
 import { areaContains } from '../domain/areas';
 import type { Role } from '../domain/actors';
-import { ACCESS, routesOf, type Access } from '../api/access';
+import { ACCESS, memberRoles, routesOf, type Access } from '../api/access';
 import { createApp } from '../api/app';
+import { PETITION_FORMS } from '../api/console/petition-actions';
+import { PETITION_ACTION_PATHS } from '../domain/petition-available';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /**
@@ -12,8 +14,10 @@ import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
  * scope 404, an allowed call neither 401, 403 nor 404. Every 2xx answer is searched for the ids of records the member
  * may not see, for secrets (token and password hashes) and, for roles that do not handle petitions, for the
  * petitioner's contact details. Refusals run first, so that nothing an allowed call changes can move a refusal.
+ * The operators' entry (GET /metrics) is called with every member's token and none (401) and with METRICS_TOKEN (200).
  */
 let sys: TestSystem;
+const METRICS_TOKEN = `matrix-metrics-${Math.random().toString(36).slice(2)}-token`;
 const A = uniqueVillage('矩阵');
 const B = uniqueVillage('他县');
 const SIBLING = { county: A.county, township: `${A.county}/窝北镇`, village: `${A.county}/窝北镇/西村` };
@@ -81,7 +85,7 @@ async function batches<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>)
 }
 
 beforeAll(async () => {
-  sys = await startTestSystem();
+  sys = await startTestSystem({ env: { METRICS_TOKEN } });
   const committee = Object.keys(sys.policy.mediation.committees)[0];
   const roles: Array<[string, Role, string, Record<string, string>?]> = [
     ['mediator/village', 'mediator', A.village, { level: 'village' }],
@@ -177,8 +181,11 @@ interface Call {
   method: string;
   path: string;
   body?: unknown;
-  /** 'function': the role is refused; 'object': the record lies outside; 'allowed'; 'anonymous'; 'open' (public) */
-  expect: 'function' | 'object' | 'allowed' | 'anonymous' | 'open';
+  /**
+   * 'function': the role is refused; 'object': the record lies outside; 'allowed'; 'anonymous'; 'open' (public);
+   * 'operator': the operators' token, served; 'not-operator': a member's token or none where the operators' is asked
+   */
+  expect: 'function' | 'object' | 'allowed' | 'anonymous' | 'open' | 'operator' | 'not-operator';
   /** an allowed call that may still answer 404 for a reason of its own (no photo, no agreement yet, no objection) */
   may404?: boolean;
 }
@@ -224,82 +231,102 @@ const BODIES: Record<string, (loc: Loc, p: Principal) => unknown> = {
 /** Operations the matrix does not call: they end the caller's own session, or they are served before any access rule. */
 const NOT_CALLED = new Set(['POST /console/sign-out', 'POST /console/sign-out-everywhere', 'POST /console/sign-in', 'POST /console/invite/{token}']);
 
+/** The operators' scrape: it holds METRICS_TOKEN, no member's role. */
+const OPERATOR: Principal = { name: 'operator', area: '', token: METRICS_TOKEN };
+
+/**
+ * The names the console's petition steps are posted under, from the domain's one list (the console's route takes no
+ * other), so the matrix cannot call a step the console does not have.
+ */
+const CONSOLE_PETITION_ACTIONS = Object.values(PETITION_ACTION_PATHS);
+
 function calls(): Call[] {
   const out: Call[] = [];
   for (const [op, entry] of Object.entries(ACCESS)) {
     if (NOT_CALLED.has(op)) continue;
     const [method, template] = op.split(' ');
-    const console = template.startsWith('/console');
-    const byId = /\{id\}/.test(template);
-    // Which kind of record the path names (and each location stands for).
-    const kind = template.includes('/petitions') ? 'petition'
-      : template.includes('/village') ? 'matter'
-      : template.includes('/meetings') ? 'meeting'
-      : template.includes('/users') || template.includes('/members') ? 'member'
-      : 'mediation';
-    const open = entry.roles === 'public';
-    // Operations without a record in the path are tried with an area (query or body) in each location.
-    const areaVariants = !byId && !console && !open && op !== 'GET /api/v1/users/me';
-    const locs: Array<Loc | null> = open ? [null] : byId || areaVariants ? LOCS : [null];
-    for (const loc of locs) {
-      if (areaVariants && kind === 'meeting' && loc === 'sibling') continue; // a meeting is a county's
-      for (const p of open ? principals.filter((x) => x.name === 'no token') : principals) {
-        let path = template;
-        let body = BODIES[op]?.(loc ?? 'home', p);
-        let visible = true;
-        const within = (area: string) => p.area === '*' || areaContains(p.area, area);
-        if (loc && byId) {
-          const o = objects[loc];
-          const action = template.match(/\/mediations\/\{id\}\/([a-z-]+)$/)?.[1];
-          const id = kind === 'petition' ? o.petition : kind === 'matter' ? o.matter : kind === 'meeting' ? o.meeting
-            : kind === 'member' ? (console ? o.consoleVictim : o.victim)
-            : console && method === 'POST' ? o.perAction.console
-            : action && o.perAction[action] ? o.perAction[action] : o.mediation;
-          path = path.replace('{id}', encodeURIComponent(id));
-          visible = kind === 'petition' ? (p.role === 'leader' ? o.petitionLeader === p.id : within(o.petitionArea))
-            : kind === 'meeting' ? within(o.county)
-            : kind === 'member' ? p.role === 'admin' && within(o.victimArea)
-            : kind === 'matter' ? within(o.matterArea)
-            : within(o.mediationArea);
-        } else if (loc && areaVariants) {
-          const at = PLACE[loc];
-          if (kind === 'meeting') {
-            if (method === 'GET' && loc !== 'home') path += `?county=${encodeURIComponent(at.county)}`;
-            visible = within(at.county);
-          } else if (method === 'GET') {
-            const area = kind === 'petition' ? at.township : at.village;
-            if (loc !== 'home') path += `?area=${encodeURIComponent(area)}`;
-            visible = loc === 'home' || within(area);
-          } else if (op === 'POST /api/v1/village-decisions') {
-            body = { ...(body as object), area: at.village };
-            visible = at.village === p.area;
-          } else if (op === 'POST /api/v1/users') {
-            visible = p.role === 'admin' && within(at.village);
-          } else {
-            visible = within(kind === 'petition' ? at.township : at.village);
+    if (entry.roles === 'operator') {
+      for (const p of principals) out.push({ op, p, loc: null, method, path: template, expect: 'not-operator' });
+      out.push({ op, p: OPERATOR, loc: null, method, path: template, expect: 'operator' });
+      continue;
+    }
+    const roles = memberRoles(entry);
+    // The console's petition steps: one call per step name for every principal and location.
+    const actions = op === 'POST /console/petitions/{id}/{action}' ? CONSOLE_PETITION_ACTIONS
+      : [template.includes('/console/mediations/') ? 'accept' : 'progress'];
+    for (const action of actions) {
+      const console = template.startsWith('/console');
+      const byId = /\{id\}/.test(template);
+      // Which kind of record the path names (and each location stands for).
+      const kind = template.includes('/petitions') ? 'petition'
+        : template.includes('/village') ? 'matter'
+        : template.includes('/meetings') ? 'meeting'
+        : template.includes('/users') || template.includes('/members') ? 'member'
+        : 'mediation';
+      const open = entry.roles === 'public';
+      // Operations without a record in the path are tried with an area (query or body) in each location.
+      const areaVariants = !byId && !console && !open && op !== 'GET /api/v1/users/me';
+      const locs: Array<Loc | null> = open ? [null] : byId || areaVariants ? LOCS : [null];
+      for (const loc of locs) {
+        if (areaVariants && kind === 'meeting' && loc === 'sibling') continue; // a meeting is a county's
+        for (const p of open ? principals.filter((x) => x.name === 'no token') : principals) {
+          let path = template;
+          let body = BODIES[op]?.(loc ?? 'home', p);
+          let visible = true;
+          const within = (area: string) => p.area === '*' || areaContains(p.area, area);
+          if (loc && byId) {
+            const o = objects[loc];
+            const action = template.match(/\/mediations\/\{id\}\/([a-z-]+)$/)?.[1];
+            const id = kind === 'petition' ? o.petition : kind === 'matter' ? o.matter : kind === 'meeting' ? o.meeting
+              : kind === 'member' ? (console ? o.consoleVictim : o.victim)
+              : console && method === 'POST' ? o.perAction.console
+              : action && o.perAction[action] ? o.perAction[action] : o.mediation;
+            path = path.replace('{id}', encodeURIComponent(id));
+            visible = kind === 'petition' ? (p.role === 'leader' ? o.petitionLeader === p.id : within(o.petitionArea))
+              : kind === 'meeting' ? within(o.county)
+              : kind === 'member' ? p.role === 'admin' && within(o.victimArea)
+              : kind === 'matter' ? within(o.matterArea)
+              : within(o.mediationArea);
+          } else if (loc && areaVariants) {
+            const at = PLACE[loc];
+            if (kind === 'meeting') {
+              if (method === 'GET' && loc !== 'home') path += `?county=${encodeURIComponent(at.county)}`;
+              visible = within(at.county);
+            } else if (method === 'GET') {
+              const area = kind === 'petition' ? at.township : at.village;
+              if (loc !== 'home') path += `?area=${encodeURIComponent(area)}`;
+              visible = loc === 'home' || within(area);
+            } else if (op === 'POST /api/v1/village-decisions') {
+              body = { ...(body as object), area: at.village };
+              visible = at.village === p.area;
+            } else if (op === 'POST /api/v1/users') {
+              visible = p.role === 'admin' && within(at.village);
+            } else {
+              visible = within(kind === 'petition' ? at.township : at.village);
+            }
           }
+          if (op === 'GET /console/stats.csv') path += '?table=township';
+          // A county's meetings are read by members whose area contains the county (not by a township's).
+          if (!loc && entry.scope === 'county' && p.role) visible = within(p.area.split('/')[0]);
+          path = path
+            .replace('{action}', action)
+            .replace('{objectionId}', 'OBJ-0000000000')
+            .replace('{photo}', 'nophoto')
+            .replace('{token}', 'not-a-token');
+          if (console && method === 'POST') {
+            body = { _csrf: p.csrf ?? '', note: '进展', reason: '说明', chair: '县长', attendees: '县长', summary: '两户因排水沟堵塞发生争执', category: 'neighbourhood', area: PLACE[loc ?? 'home'].village, party1_name: '张三', party1_role: 'applicant' };
+          }
+          const expect: Call['expect'] = open ? 'open'
+            : !p.role || p.name === 'deactivated' ? 'anonymous'
+            : !roles.includes(p.role) ? 'function'
+            // another member's token: the member itself, or an administrator (api/tokens.ts); others are refused by role
+            : entry.scope === 'member-or-admin' && p.role !== 'admin' ? 'function'
+            : !visible ? 'object'
+            : loc && unitRefuses(op, p, loc) ? 'function'
+            : 'allowed';
+          const may404 = (/photos|agreement$|\/schedule/.test(template) && method === 'GET') || /objections/.test(template);
+          out.push({ op, p, loc, method, path, body, expect, may404 });
         }
-        if (op === 'GET /console/stats.csv') path += '?table=township';
-        // A county's meetings are read by members whose area contains the county (not by a township's).
-        if (!loc && entry.scope === 'county' && p.role) visible = within(p.area.split('/')[0]);
-        path = path
-          .replace('{action}', template.includes('/console/mediations/') ? 'accept' : 'progress')
-          .replace('{objectionId}', 'OBJ-0000000000')
-          .replace('{photo}', 'nophoto')
-          .replace('{token}', 'not-a-token');
-        if (console && method === 'POST') {
-          body = { _csrf: p.csrf ?? '', note: '进展', reason: '说明', chair: '县长', attendees: '县长', summary: '两户因排水沟堵塞发生争执', category: 'neighbourhood', area: PLACE[loc ?? 'home'].village, party1_name: '张三', party1_role: 'applicant' };
-        }
-        const expect: Call['expect'] = open ? 'open'
-          : !p.role || p.name === 'deactivated' ? 'anonymous'
-          : !entry.roles.includes(p.role) ? 'function'
-          // another member's token: the member itself, or an administrator (api/tokens.ts); others are refused by role
-          : entry.scope === 'member-or-admin' && p.role !== 'admin' ? 'function'
-          : !visible ? 'object'
-          : loc && unitRefuses(op, p, loc) ? 'function'
-          : 'allowed';
-        const may404 = (/photos|agreement$|\/schedule/.test(template) && method === 'GET') || /objections/.test(template);
-        out.push({ op, p, loc, method, path, body, expect, may404 });
       }
     }
   }
@@ -348,6 +375,10 @@ function verdict(c: Call, a: Answer): string | null {
   switch (c.expect) {
     case 'open':
       return a.status >= 500 ? 'a public route failed' : null;
+    case 'operator':
+      return a.status === 200 ? null : 'the operators\' token was refused';
+    case 'not-operator':
+      return a.status === 401 ? null : 'expected 401';
     case 'anonymous':
       if (console) return c.method === 'GET' ? (a.status === 303 && a.location?.includes('/console/sign-in') ? null : 'not sent to sign in') : success ? 'succeeded' : null;
       return a.status === 401 ? null : 'expected 401';
@@ -404,7 +435,7 @@ function leaks(c: Call, a: Answer): string[] {
 
 test('the table keeps the rules the README states (a change to them is a change to this test)', () => {
   const within = (ops: RegExp, allowed: Role[]) =>
-    Object.entries(ACCESS).filter(([op, e]) => ops.test(op) && (e.roles === 'public' || e.roles.some((r) => !allowed.includes(r)))).map(([op]) => op);
+    Object.entries(ACCESS).filter(([op, e]) => ops.test(op) && (typeof e.roles === 'string' || e.roles.some((r) => !allowed.includes(r)))).map(([op]) => op);
   // Petitions hold petitioners' contact details: petition officers and leaders alone.
   expect(within(/\/petitions/, ['petition_officer', 'leader'])).toEqual([]);
   // Members are made and ended by administrators; statistics are the supervisors' and leaders'.
@@ -417,6 +448,16 @@ test('the table keeps the rules the README states (a change to them is a change 
   // Open to anyone: health, the OpenAPI document, the public notice board, and the console's way in.
   const open = Object.entries(ACCESS).filter(([, e]) => e.roles === 'public').map(([op]) => op);
   expect(open.filter((op) => !/^(GET \/healthz|GET \/api\/v1\/openapi\.json|\w+ \/(api\/v1\/)?notices(\/\{id\}(\/objections)?)?|GET \/console\/console\.css|\w+ \/console\/(sign-in|sign-out|invite\/\{token\}))$/.test(op))).toEqual([]);
+  // The operators' token (METRICS_TOKEN) opens the metrics and nothing else; no member's role opens them.
+  expect(Object.entries(ACCESS).filter(([, e]) => e.roles === 'operator' || e.scope === 'operator').map(([op, e]) => [op, e.scope, e.roles])).toEqual([['GET /metrics', 'operator', 'operator']]);
+});
+
+test("the console's petition steps, the API's and the domain's are one list", () => {
+  const steps = Object.values(PETITION_ACTION_PATHS);
+  expect(Object.keys(PETITION_FORMS).sort()).toEqual([...steps].sort());
+  for (const [path, form] of Object.entries(PETITION_FORMS)) expect(PETITION_ACTION_PATHS[form.type]).toBe(path);
+  const declared = Object.keys(ACCESS).map((op) => /^POST \/api\/v1\/petitions\/\{id\}\/(.+)$/.exec(op)?.[1]).filter(Boolean);
+  expect(declared.sort()).toEqual([...steps].sort());
 });
 
 test('every declared operation is a route, every route is declared, and the OpenAPI document agrees', async () => {
