@@ -29,7 +29,7 @@ const BIN = path.join(VENV, 'bin', 'schemathesis');
 
 /** schemathesis ${SCHEMATHESIS_VERSION} in .tools/venv, installed once. */
 function ensureSchemathesis(): void {
-  const has = fs.existsSync(BIN) && spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout.includes(SCHEMATHESIS_VERSION);
+  const has = fs.existsSync(BIN) && (spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout ?? '').includes(SCHEMATHESIS_VERSION);
   if (has) return;
   console.log(`== installing schemathesis ${SCHEMATHESIS_VERSION} into ${path.relative(ROOT, VENV)}`);
   const run = (cmd: string, args: string[]) => {

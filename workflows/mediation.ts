@@ -33,7 +33,7 @@ import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuat
 import { mailOffUpdatePath, startMailroom } from './mailroom';
 import { mediationMailData } from './notice-data';
 import { mediationOutcome } from './petition';
-import { acts, recordOrUndo, refuse, unrecordable } from './shared';
+import { acts, recordOpening, recordOrUndo, refuse } from './shared';
 
 /** Messages of the mediation workflow (module level, next to the workflow). */
 export const mediationState = defineQuery<MediationCase>('mediationState');
@@ -144,15 +144,11 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
   publish();
   if (opened) {
     const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
-    try {
-      await acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox });
-    } catch (err) {
-      // The register refused the case for good: the opening request is refused and the process ends, not wedged.
-      refusedAtOpening = unrecordable(err);
-      if (!refusedAtOpening) throw err;
-      await condition(allHandlersFinished);
-      throw refusedAtOpening;
-    }
+    // Refused for good by the register, the opening request is refused and the process ends (not wedged).
+    await recordOpening(
+      () => acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox }),
+      (refusal) => (refusedAtOpening = refusal),
+    );
     recorded = true;
     if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
     else await send(opened.notices, c.timeline[0]);

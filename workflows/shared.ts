@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
 import { InvalidTransition, NotPermitted, REGISTER_REFUSED } from '../domain/errors';
 import type { ProcessActivities } from '../domain/ports';
 
@@ -60,6 +60,22 @@ export async function recordOrUndo(record: () => Promise<void>, undo: () => void
     const refusal = unrecordable(err);
     if (!refusal) throw err;
     undo();
+    throw refusal;
+  }
+}
+
+/**
+ * Records a new case. When the register refuses it for good, `refused` gets the refusal (the opening request answers
+ * with it), and the process ends with it once every handler has finished, instead of being left wedged.
+ */
+export async function recordOpening(record: () => Promise<void>, refused: (refusal: ApplicationFailure) => void): Promise<void> {
+  try {
+    await record();
+  } catch (err) {
+    const refusal = unrecordable(err);
+    if (!refusal) throw err;
+    refused(refusal);
+    await condition(allHandlersFinished);
     throw refusal;
   }
 }

@@ -1,5 +1,4 @@
 import {
-  allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
@@ -29,7 +28,7 @@ import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
 import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
-import { acts, recordOrUndo, refuse, unrecordable } from './shared';
+import { acts, recordOpening, recordOrUndo, refuse } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
 export const villageState = defineQuery<VillageMatter>('villageState');
@@ -136,15 +135,11 @@ export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerIn
   publish();
   if (opened) {
     const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
-    try {
-      await acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox });
-    } catch (err) {
-      // The register refused the matter for good: the opening request is refused and the process ends, not wedged.
-      refusedAtOpening = unrecordable(err);
-      if (!refusedAtOpening) throw err;
-      await condition(allHandlersFinished);
-      throw refusedAtOpening;
-    }
+    // Refused for good by the register, the opening request is refused and the process ends (not wedged).
+    await recordOpening(
+      () => acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox }),
+      (refusal) => (refusedAtOpening = refusal),
+    );
     recorded = true;
     if (openingOutbox) mail.post(openingOutbox.map((n) => n.key));
     else await send(opened.notices, m.timeline[0]);

@@ -24,8 +24,8 @@ import {
   TIMELINE_NAMES,
 } from './format';
 import { member, requireCsrf, type ConsoleDeps, type pageRenderer } from './http';
+import { commonFilters, pageLink, pageNumber, pageOfCases } from './case-list';
 import { attachPending, checkPhotos, countPhotos, findPhoto, isMultipart, listPhotos, parseMultipart, pendingKey, PHOTO_LIMITS, savePhotos } from './photos';
-import { sqlAreaWithin } from '../../platform/area-sql';
 
 type Page = ReturnType<typeof pageRenderer>;
 type Values = Record<string, string | string[]>;
@@ -282,7 +282,6 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
   });
 
   // ---- the case list (mediators: their unit; supervisors: their area), filters and pagination
-  const PAGE_SIZE = 20;
   router.get('/mediations', async (req, res) => {
     const actor = member(req);
     const q = req.query as Record<string, string>;
@@ -292,49 +291,28 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
       status: ['awaiting_acceptance', 'in_mediation', 'closed'].includes(q.status) ? q.status : '',
       level: ['village', 'township', 'county'].includes(q.level) ? q.level : '',
       category: categories.some((c) => c.code === q.category) ? q.category : '',
-      area: typeof q.area === 'string' ? q.area.trim().slice(0, 120) : '',
-      overdue: q.overdue === '1',
-      text: typeof q.text === 'string' ? q.text.trim().slice(0, 100) : '',
-      from: /^\d{4}-\d{2}-\d{2}$/.test(q.from ?? '') ? q.from : '',
-      to: /^\d{4}-\d{2}-\d{2}$/.test(q.to ?? '') ? q.to : '',
+      ...commonFilters(q),
       mine: actor.role === 'mediator' && q.all !== '1',
     };
-    const pageNo = Math.max(1, Math.min(1000, Number.parseInt(q.page ?? '1', 10) || 1));
-    const where = [`kind = 'mediation'`];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replaceAll('?', `$${args.length}`));
-    };
-    if (actor.area !== '*') add(sqlAreaWithin('area', '?'), actor.area);
-    if (f.area) add(sqlAreaWithin('area', '?'), f.area);
-    if (f.mine) {
-      add(`snapshot->>'responsibleArea' = ?`, actor.area);
-      add('level = ?', actor.level ?? '');
-      if (actor.level === 'county') add(`snapshot->>'committee' = ?`, actor.committee ?? '');
-    }
-    if (f.status) add('status = ?', f.status);
-    if (f.level) add('level = ?', f.level);
-    if (f.category) add('category = ?', f.category);
-    if (f.overdue) where.push(`(overdue OR (status <> 'closed' AND next_deadline < now()))`);
-    if (f.text) add(`(summary ILIKE '%' || ? || '%' OR id ILIKE '%' || ? || '%' OR snapshot->>'parties' ILIKE '%' || ? || '%')`, f.text.replace(/[\\%_]/g, (m) => `\\${m}`));
-    if (f.from) add(`opened_at >= ?::timestamptz`, `${f.from}T00:00:00+08:00`);
-    if (f.to) add(`opened_at < (?::timestamptz + interval '1 day')`, `${f.to}T00:00:00+08:00`);
-    const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE ${where.join(' AND ')}`, args)).rows[0].n;
-    const rows = await db.query<{ snapshot: MediationCase }>(
-      `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT ${PAGE_SIZE} OFFSET ${(pageNo - 1) * PAGE_SIZE}`,
-      args,
-    );
+    const pageNo = pageNumber(q);
+    const { items, total, pages } = await pageOfCases<MediationCase>(db, {
+      kind: 'mediation', actor, f, pageNo, textColumns: ['summary', 'id', `snapshot->>'parties'`],
+      more: (add) => {
+        if (f.mine) {
+          add(`snapshot->>'responsibleArea' = ?`, actor.area);
+          add('level = ?', actor.level ?? '');
+          if (actor.level === 'county') add(`snapshot->>'committee' = ?`, actor.committee ?? '');
+        }
+        if (f.status) add('status = ?', f.status);
+        if (f.level) add('level = ?', f.level);
+        if (f.category) add('category = ?', f.category);
+      },
+    });
     const now = Date.now();
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const link = (p: number) => {
-      const u = new URLSearchParams(Object.entries(q).filter(([k, v]) => k !== 'page' && typeof v === 'string' && v !== ''));
-      u.set('page', String(p));
-      return `/console/mediations?${u.toString()}`;
-    };
+    const link = (n: number) => pageLink('/console/mediations', q, n);
     page(req, res, 'mediations', {
       title: f.mine ? '本单位案件' : '案件列表',
-      items: rows.rows.map((x) => caseView(x.snapshot, now)),
+      items: items.map((x) => caseView(x, now)),
       f,
       total,
       pageNo,

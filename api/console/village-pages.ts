@@ -25,6 +25,7 @@ import { ApiError } from '../errors';
 import { liveOrRegistered } from '../register';
 import { openVillageDecision, performVillageAction, visibleMatter } from '../village-decisions';
 import { chinese, timeLeft } from './format';
+import { commonFilters, pageLink, pageNumber, pageOfCases } from './case-list';
 import { sharedFilters } from './mediation-pages';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 import type { TaskSource, WorkItem } from './worklist';
@@ -233,52 +234,27 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
   // Clerks see their village's matters; supervisors those of their area, read-only (the matter page offers them no
   // clerk action: its forms are computed for the clerk of the matter's village alone).
   // Filters (status, area, overdue, text, registration dates) and pages, as the mediation list has them.
-  const PAGE_SIZE = 20;
   router.get('/village', async (req, res) => {
     const actor = member(req);
     if (actor.role !== 'village_clerk' && actor.role !== 'supervisor') throw new ApiError(404, 'not_found', 'the village pages are for village clerks and supervisors');
     const q = req.query as Record<string, unknown>;
     if (q.kind === 'mediation' && actor.role === 'supervisor') return res.redirect(303, `/console/mediations?${sharedFilters(q)}`);
-    const one = (k: string) => (typeof q[k] === 'string' ? (q[k] as string).trim() : '');
-    const f = {
-      status: one('status') in STATUS_NAMES ? one('status') : '',
-      area: one('area').slice(0, 120),
-      overdue: one('overdue') === '1',
-      text: one('text').slice(0, 100),
-      from: /^\d{4}-\d{2}-\d{2}$/.test(one('from')) ? one('from') : '',
-      to: /^\d{4}-\d{2}-\d{2}$/.test(one('to')) ? one('to') : '',
-    };
-    const pageNo = Math.max(1, Math.min(1000, Number.parseInt(one('page') || '1', 10) || 1));
-    const where = [`kind = 'village_decision'`];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replaceAll('?', `$${args.length}`));
-    };
-    if (actor.area !== '*') add(sqlAreaWithin('area', '?'), actor.area);
-    if (f.area) add(sqlAreaWithin('area', '?'), f.area);
-    if (f.status) add('status = ?', f.status);
-    if (f.overdue) where.push(`(overdue OR (status <> 'closed' AND next_deadline < now()))`);
-    if (f.text) add(`(summary ILIKE '%' || ? || '%' OR id ILIKE '%' || ? || '%' OR snapshot->>'title' ILIKE '%' || ? || '%')`, f.text.replace(/[\\%_]/g, (m) => `\\${m}`));
-    if (f.from) add(`opened_at >= ?::timestamptz`, `${f.from}T00:00:00+08:00`);
-    if (f.to) add(`opened_at < (?::timestamptz + interval '1 day')`, `${f.to}T00:00:00+08:00`);
-    const total = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM cases WHERE ${where.join(' AND ')}`, args)).rows[0].n;
-    const rows = await db.query<{ snapshot: VillageMatter }>(
-      `SELECT snapshot FROM cases WHERE ${where.join(' AND ')} ORDER BY opened_at DESC LIMIT ${PAGE_SIZE} OFFSET ${(pageNo - 1) * PAGE_SIZE}`,
-      args,
-    );
+    const status = typeof q.status === 'string' && q.status.trim() in STATUS_NAMES ? q.status.trim() : '';
+    const f = { status, ...commonFilters(q) };
+    const pageNo = pageNumber(q);
+    const { items, total, pages } = await pageOfCases<VillageMatter>(db, {
+      kind: 'village_decision', actor, f, pageNo, textColumns: ['summary', 'id', `snapshot->>'title'`],
+      more: (add) => {
+        if (f.status) add('status = ?', f.status);
+      },
+    });
     const now = Date.now();
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const link = (n: number) => {
-      const u = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => e[0] !== 'page' && typeof e[1] === 'string' && e[1] !== ''));
-      u.set('page', String(n));
-      return `/console/village?${u.toString()}`;
-    };
+    const link = (n: number) => pageLink('/console/village', q, n);
     const clerk = actor.role === 'village_clerk';
     page(req, res, 'villages', {
       title: clerk ? '本村事项' : '辖区村务事项',
       clerk,
-      items: rows.rows.map((x) => matterView(x.snapshot, now)),
+      items: items.map((x) => matterView(x, now)),
       board: board(actor.area),
       f,
       statuses: Object.entries(STATUS_NAMES).map(([code, name]) => ({ code, name })),

@@ -12,7 +12,7 @@ import { ensureTemporalCli } from '../../platform/temporal-cli';
 import { startDevServer, type DevServer } from '../../platform/temporal';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../platform/throwaway-postgres';
 import { newToken } from '../../platform/users';
-import { startPingan, type PinganProcess } from './processes';
+import { alive, startPingan, type PinganProcess } from './processes';
 
 /**
  * `npm run test:faults`: separate worker and API processes on a real PostgreSQL cluster and a Temporal dev server
@@ -68,6 +68,8 @@ async function startSmtp(): Promise<number> {
         .catch(cb);
     },
   });
+  // A worker killed with SIGKILL mid-conversation resets its connection; that is the fault under test, not a failure.
+  smtp.on('error', (err) => step(`smtp: ${err.message}`));
   const port = await freePort();
   await new Promise<void>((r) => smtp.listen(port, '127.0.0.1', r));
   return port;
@@ -91,6 +93,7 @@ test('cases of every kind survive worker kills, a Temporal restart, a PostgreSQL
   const [pgPort, temporalPort, apiPort, smtpPort] = [await freePort(), await freePort(), await freePort(), await startSmtp()];
   pg = startThrowawayPostgres(pgPort);
   db = new Pool({ connectionString: pg.url, max: 2 });
+  db.on('error', (err) => step(`idle database connection: ${err.message}`)); // PostgreSQL is stopped on purpose
   db.on('error', () => undefined);
   const dbFile = path.join(tmp, 'temporal.db');
   const startTemporal = () => startDevServer({ cli, port: temporalPort, namespace: 'default', dbFile, logFile: path.join(tmp, 'temporal.log'), logger });
@@ -162,7 +165,10 @@ test('cases of every kind survive worker kills, a Temporal restart, a PostgreSQL
   }
 
   step('kill -9 the worker; start another');
+  const killedPid = worker.loggedPid();
+  expect(killedPid).toBe(worker.child.pid); // the signal reaches the worker itself, not a wrapper around it
   await worker.stop('SIGKILL');
+  expect(alive(killedPid!)).toBe(false);
   await sleep(3_000);
   worker = await startWorker(2);
 

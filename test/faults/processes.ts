@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
-const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** A Pingan process (`npm run worker`, `npm run api`) started as production starts it, with its JSON log kept. */
 export interface PinganProcess {
@@ -12,12 +11,16 @@ export interface PinganProcess {
   /** Every line it printed; JSON lines parsed. */
   lines: Array<Record<string, any>>;
   waitFor(what: string, pred: (line: Record<string, any>) => boolean, ms?: number, from?: number): Promise<Record<string, any>>;
+  /** The process id the program itself logs (pino's `pid`): the one a signal must reach. */
+  loggedPid(): number | undefined;
   /** A signal, then waits for the exit; SIGKILL after `ms`. Resolves with the exit code (null when killed). */
   stop(signal?: NodeJS.Signals, ms?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export function startPingan(name: string, script: 'worker/main.ts' | 'api/main.ts' | 'scripts/start.ts', env: Record<string, string | undefined>, logFile?: string): PinganProcess {
-  const child = spawn(process.execPath, [tsx, script], {
+  // Node itself with tsx's loader, not the tsx command: the command runs the script in a second process, so a SIGKILL
+  // (which it cannot pass on) would kill only the wrapper and leave the real worker running.
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +65,9 @@ export function startPingan(name: string, script: 'worker/main.ts' | 'api/main.t
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    loggedPid() {
+      return lines.find((l) => typeof l.pid === 'number')?.pid;
+    },
     async stop(signal = 'SIGTERM', ms = 30_000) {
       if (exit) return exit;
       child.kill(signal);
@@ -78,4 +84,14 @@ export function tail(lines: Array<Record<string, any>>, n = 15): string {
     .slice(-n)
     .map((l) => (l.text ?? `${l.level} ${l.msg} ${JSON.stringify({ ...l, level: undefined, msg: undefined, time: undefined, pid: undefined, hostname: undefined })}`))
     .join('\n');
+}
+
+/** Whether a process with this id is still running. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
