@@ -441,6 +441,9 @@ test('the table keeps the rules the README states (a change to them is a change 
   // Members are made and ended by administrators; statistics are the supervisors' and leaders'.
   expect(within(/^POST \/api\/v1\/users$|deactivat|\/console\/members/, ['admin'])).toEqual([]);
   expect(within(/ \/(api\/v1|console)\/stats(\.csv)?$/, ['supervisor', 'leader'])).toEqual([]);
+  // Reporting a dispute and the list of one's own reports are the grid workers' and mediators' pages.
+  expect(within(/ \/console\/reports?$/, ['grid_worker', 'mediator'])).toEqual([]);
+  expect(['GET /console/report', 'POST /console/report', 'GET /console/reports'].filter((op) => !ACCESS[op])).toEqual([]);
   // Mediators act on cases (supervisors urge); clerks act on their village's matters.
   expect(within(/^POST \/api\/v1\/mediations\/\{id\}\/(?!urge)/, ['mediator'])).toEqual([]);
   expect(within(/^POST \/api\/v1\/mediations\/\{id\}\/urge/, ['supervisor'])).toEqual([]);
