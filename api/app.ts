@@ -7,7 +7,9 @@ import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { createUser, findUserByToken, findUsersByIds } from '../platform/users';
 import { consoleRoutes, createInvitation, invitationLink } from './console';
-import { actorOf, authenticate, requireRole } from './auth';
+import { actorOf, authenticate } from './auth';
+import { apiAccessGuard, assertEveryRouteDeclared } from './access';
+import { idempotency } from './idempotency';
 import { errorHandler, fromZod, notFound, notFoundHandler } from './errors';
 import { checkMemberShape, memberRoutes } from './members';
 import { createMetrics } from './metrics';
@@ -107,6 +109,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   const api = express.Router();
   api.use(authenticate(db));
+  api.use(apiAccessGuard()); // the access table (api/access.ts): an undeclared route is 404, a role it does not name 403
+  api.use(idempotency(db)); // Idempotency-Key on every staff action (api/idempotency.ts)
   // The member as its schema (User) describes it: every field, `null` where a member has no level or committee.
   api.get('/users/me', async (req, res) => {
     const [me] = await findUsersByIds(db, [actorOf(req).id]);
@@ -115,7 +119,6 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   api.post('/users', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, ['admin'], 'creating staff members');
     const parsed = CreateUserBody.safeParse(req.body ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'body');
     const body = parsed.data;
@@ -137,5 +140,6 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use(notFoundHandler);
   app.use(errorHandler);
+  assertEveryRouteDeclared(app);
   return app;
 }

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Actor, Role } from '../domain/actors';
+import type { Actor } from '../domain/actors';
 import { areaContains } from '../domain/areas';
 import type { Db } from '../platform/db';
 import { checkToken, toActor } from '../platform/users';
@@ -29,10 +29,6 @@ export function authenticate(db: Db): RequestHandler {
 export function actorOf(req: { actor?: Actor }): Actor {
   if (!req.actor) throw new ApiError(401, 'unauthenticated', 'not authenticated');
   return req.actor;
-}
-
-export function requireRole(actor: Actor, roles: Role[], what: string): void {
-  if (!roles.includes(actor.role)) throw forbidden(`${what} requires role ${roles.join(' or ')}; you are ${actor.role}`);
 }
 
 /** The administrator ('*') sees every area; others only their own and what lies inside it. */

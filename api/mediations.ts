@@ -7,7 +7,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { z } from 'zod';
-import { actorRef, type Actor, type Role } from '../domain/actors';
+import { actorRef, type Actor } from '../domain/actors';
 import { areaKind } from '../domain/areas';
 import type { ActingStaff, MediationCase, OpenMediationInput, StaffAction } from '../domain/mediation';
 import { findCategory, type Policy } from '../domain/policy';
@@ -16,7 +16,8 @@ import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { findUsersByIds, toActor } from '../platform/users';
 import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
-import { actorOf, mayActIn, requireArea, requireRole } from './auth';
+import { allow } from './access';
+import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, fromTemporal, fromZod, notFound } from './errors';
 import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
 import * as S from './schemas';
@@ -44,20 +45,19 @@ export function caseIdFor(actor: Actor, key: string | undefined, prefix = 'MED')
 
 export const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
 
-/** Staff actions: the route, who may call it, the body schema, and the workflow action it becomes. */
+/** Staff actions: the route, the body schema, and the workflow action it becomes (who may call it: api/access.ts). */
 interface ActionRoute<T extends z.ZodType> {
   path: string;
-  roles: Role[];
   schema: T;
   build(body: z.infer<T>, actor: ActingStaff, deps: MediationDeps): Promise<StaffAction> | StaffAction;
 }
 const route = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
 
 export const ACTION_ROUTES = [
-  route({ path: 'accept', roles: ['mediator'], schema: S.AcceptBody, build: (b, actor) => ({ type: 'accept', actor, note: b.note }) }),
+  route({ path: 'accept', schema: S.AcceptBody, build: (b, actor) => ({ type: 'accept', actor, note: b.note }) }),
   route({
     path: 'assign',
-    roles: ['mediator'],
+   
     schema: S.AssignBody,
     async build(b, actor, { db }) {
       const users = await findUsersByIds(db, b.mediatorIds);
@@ -66,16 +66,16 @@ export const ACTION_ROUTES = [
       return { type: 'assign', actor, mediators: users.map((u) => staff(toActor(u))) };
     },
   }),
-  route({ path: 'sessions', roles: ['mediator'], schema: S.SessionBody, build: (b, actor) => ({ type: 'recordSession', actor, heldAt: toShanghaiIso(Date.parse(b.heldAt)), summary: b.summary }) }),
-  route({ path: 'escalate', roles: ['mediator'], schema: S.EscalateBody, build: (b, actor) => ({ type: 'requestEscalation', actor, reason: b.reason }) }),
-  route({ path: 'agreement', roles: ['mediator'], schema: S.AgreementBody, build: (b, actor) => ({ type: 'recordAgreement', actor, agreement: b }) }),
-  route({ path: 'failure', roles: ['mediator'], schema: S.FailureBody, build: (b, actor) => ({ type: 'recordFailure', actor, reason: b.reason, route: b.route }) }),
-  route({ path: 'withdrawal', roles: ['mediator'], schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordWithdrawal', actor, party: b.party, reason: b.reason }) }),
-  route({ path: 'refusal', roles: ['mediator'], schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordRefusal', actor, party: b.party, reason: b.reason }) }),
-  route({ path: 'urge', roles: ['supervisor'], schema: S.UrgeBody, build: (b, actor) => ({ type: 'urge', actor, message: b.message }) }),
-  route({ path: 'explanation', roles: ['mediator'], schema: S.ExplanationBody, build: (b, actor) => ({ type: 'explain', actor, explanation: b.explanation, targetDate: b.targetDate }) }),
-  route({ path: 'judicial-confirmation', roles: ['mediator'], schema: S.JudicialBody, build: (b, actor) => ({ type: 'judicialConfirmation', actor, status: b.status }) }),
-  route({ path: 'follow-up', roles: ['mediator'], schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }) }),
+  route({ path: 'sessions', schema: S.SessionBody, build: (b, actor) => ({ type: 'recordSession', actor, heldAt: toShanghaiIso(Date.parse(b.heldAt)), summary: b.summary }) }),
+  route({ path: 'escalate', schema: S.EscalateBody, build: (b, actor) => ({ type: 'requestEscalation', actor, reason: b.reason }) }),
+  route({ path: 'agreement', schema: S.AgreementBody, build: (b, actor) => ({ type: 'recordAgreement', actor, agreement: b }) }),
+  route({ path: 'failure', schema: S.FailureBody, build: (b, actor) => ({ type: 'recordFailure', actor, reason: b.reason, route: b.route }) }),
+  route({ path: 'withdrawal', schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordWithdrawal', actor, party: b.party, reason: b.reason }) }),
+  route({ path: 'refusal', schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordRefusal', actor, party: b.party, reason: b.reason }) }),
+  route({ path: 'urge', schema: S.UrgeBody, build: (b, actor) => ({ type: 'urge', actor, message: b.message }) }),
+  route({ path: 'explanation', schema: S.ExplanationBody, build: (b, actor) => ({ type: 'explain', actor, explanation: b.explanation, targetDate: b.targetDate }) }),
+  route({ path: 'judicial-confirmation', schema: S.JudicialBody, build: (b, actor) => ({ type: 'judicialConfirmation', actor, status: b.status }) }),
+  route({ path: 'follow-up', schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }) }),
 ];
 
 /**
@@ -123,7 +123,7 @@ export async function reportDispute(
   key: string | undefined,
   input: unknown,
 ): Promise<{ case: MediationCase; fresh: boolean }> {
-  requireRole(actor, ['grid_worker', 'mediator'], 'reporting a dispute');
+  allow(actor, 'POST /api/v1/mediations');
   if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
   const body = parse(S.CreateMediationBody, input);
   if (!findCategory(deps.policy, body.category)) {
@@ -141,7 +141,7 @@ export async function reportDispute(
 export async function performMediationAction(deps: MediationDeps, actor: Actor, id: string, path: string, input: unknown): Promise<MediationCase> {
   const r = ACTION_ROUTES.find((x) => x.path === path);
   if (!r) throw notFound(`no action ${path}`);
-  requireRole(actor, r.roles, `${r.path}`);
+  allow(actor, `POST /api/v1/mediations/{id}/${r.path}`);
   const body = parse(r.schema, input);
   const c = await visibleCase(deps.db, actor, id);
   const finishedMsg = `案件已办结 (case ${c.id} is finished)`;

@@ -8,7 +8,8 @@ import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { meetingIdPrefix, meetingScheduleId, meetingSettings, ScheduleNotFoundError } from '../platform/schedules';
 import { meetingState, meetingWorkflow, recordMinutes } from '../workflows/meeting';
-import { actorOf, mayActIn, requireRole } from './auth';
+import { allow, rolesOf } from './access';
+import { actorOf, mayActIn } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { parse } from './mediations';
 import { CallMeetingBody, MeetingQuery, MinutesBody } from './petition-schemas';
@@ -38,7 +39,6 @@ const view = (m: MeetingRow) => ({
   agenda: m.agenda, directions: m.directions, flagged: m.flagged, recordedBy: m.recorded_by,
 });
 
-const READERS: Role[] = ['petition_officer', 'leader', 'supervisor', 'admin'];
 
 /**
  * A meeting is its county's: members whose area contains the county (county-level members, the administrator) read
@@ -58,12 +58,13 @@ function countyFor(actor: Actor, asked: string | undefined, what: string): strin
   return county;
 }
 
-export const MEETING_READERS = READERS;
-export const MINUTES_TAKERS: Role[] = ['petition_officer', 'leader'];
+/** From the access table (api/access.ts). */
+export const MEETING_READERS: Role[] = rolesOf('GET /api/v1/meetings');
+export const MINUTES_TAKERS: Role[] = rolesOf('POST /api/v1/meetings/{id}/minutes');
 
 /** Another county's meeting answers 404 word for word as an unknown one does (api/register.ts findVisible). */
 export async function findMeeting(db: Db, actor: Actor, id: string): Promise<MeetingRow> {
-  requireRole(actor, READERS, 'meeting records');
+  allow(actor, 'GET /api/v1/meetings/{id}');
   const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE id = $1', [id]);
   const row = r.rows[0];
   const mayRead = row && (row.county === null ? actor.area === '*' : mayActIn(actor, row.county));
@@ -73,7 +74,7 @@ export async function findMeeting(db: Db, actor: Actor, id: string): Promise<Mee
 
 /** The member's county's meetings (or the one asked for), newest first. */
 export async function listMeetings(db: Db, actor: Actor, asked?: string): Promise<MeetingRow[]> {
-  requireRole(actor, READERS, 'meeting records');
+  allow(actor, 'GET /api/v1/meetings');
   const county = actor.area === '*' && !asked ? null : countyFor(actor, asked, 'the meetings');
   const r = await db.query<MeetingRow>('SELECT * FROM meetings WHERE ($1::text IS NULL OR county = $1) ORDER BY held_on DESC LIMIT 100', [county]);
   return r.rows;
@@ -86,7 +87,7 @@ export async function recordMeetingMinutes(
   id: string,
   body: z.infer<typeof MinutesBody>,
 ): Promise<unknown> {
-  requireRole(actor, MINUTES_TAKERS, 'recording minutes');
+  allow(actor, 'POST /api/v1/meetings/{id}/minutes');
   const row = await findMeeting(db, actor, id);
   // A county's meeting directs that county's petitions only.
   const ids = body.directions.map((d) => d.petitionId);
@@ -110,7 +111,7 @@ export async function callMeeting(
   actor: Actor,
   asked?: string,
 ): Promise<{ id: string; county: string }> {
-  requireRole(actor, ['petition_officer', 'leader', 'admin'], 'calling a meeting');
+  allow(actor, 'POST /api/v1/meetings');
   const county = countyFor(actor, asked, 'calling a meeting');
   const id = `${meetingIdPrefix(taskQueue, county)}-${toShanghaiIso(Date.now()).replace(/[^0-9]/g, '').slice(0, 14)}`;
   try {
@@ -130,14 +131,12 @@ export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): R
 
   router.get('/', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, READERS, 'meeting records');
     const q = parse(MeetingQuery, req.query, 'query');
     res.json({ items: (await listMeetings(db, actor, q.county)).map(view) });
   });
 
   router.get('/schedule', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, READERS, 'the meeting schedule');
     const county = countyFor(actor, parse(MeetingQuery, req.query, 'query').county, 'the meeting schedule');
     let d;
     try {
@@ -159,14 +158,13 @@ export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): R
   /** Holds a county's meeting now (outside the weekly schedule): builds and sends the agenda; returns the meeting id. */
   router.post('/', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, ['petition_officer', 'leader', 'admin'], 'calling a meeting');
+    allow(actor, 'POST /api/v1/meetings'); // before the body is read
     const { id, county } = await callMeeting({ client, policy, taskQueue }, actor, parse(CallMeetingBody, req.body).county);
     res.status(202).location(`/api/v1/meetings/${encodeURIComponent(id)}`).json({ id, county });
   });
 
   router.get('/:id', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, READERS, 'meeting records');
     const row = await meeting(actor, req.params.id);
     let live: unknown = null;
     try {
@@ -179,7 +177,6 @@ export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): R
 
   router.post('/:id/minutes', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, ['petition_officer', 'leader'], 'recording minutes');
     res.json(await recordMeetingMinutes({ client, db }, actor, req.params.id, parse(MinutesBody, req.body)));
   });
 

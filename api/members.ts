@@ -6,7 +6,8 @@ import { grantRefusal, memberRefusal, type MemberShape } from '../domain/members
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import { changeUser, findMemberForTokens, type MemberChange, type UserView } from '../platform/users';
-import { actorOf, requireRole } from './auth';
+import { allow } from './access';
+import { actorOf } from './auth';
 import { badRequest, conflict, forbidden, fromZod, notFound } from './errors';
 import { Area, ErrorSchema, User } from './schemas';
 
@@ -49,7 +50,7 @@ export function mergeChange(m: UserView, b: z.infer<typeof ChangeUserBody>): Mem
  * unknown id), 409 for itself, the built-in administrator or a deactivated member.
  */
 export async function changeableMember(db: Db, actor: Actor, id: string): Promise<UserView> {
-  requireRole(actor, ['admin'], 'changing a member');
+  allow(actor, 'PATCH /api/v1/users/{id}');
   const m = await findMemberForTokens(db, id);
   if (!m || grantRefusal(actor, m)) throw notFound(`no member ${id} in your area`);
   if (m.id === 'admin') throw conflict('the built-in administrator keeps its role and area');
@@ -70,7 +71,7 @@ export function memberRoutes(deps: { db: Db; policy: Policy }): Router {
   const router = Router();
   router.patch('/:id', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, ['admin'], 'changing a member');
+    allow(actor, 'PATCH /api/v1/users/{id}');
     const parsed = ChangeUserBody.safeParse(req.body ?? {});
     if (!parsed.success) throw fromZod(parsed.error, 'body');
     const m = await changeableMember(deps.db, actor, req.params.id);

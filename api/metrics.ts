@@ -2,13 +2,15 @@ import type { Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../platform/db';
+import { declaredRoute } from './access';
 import { ApiError } from './errors';
 
 /**
- * Prometheus metrics of an API process, for operators: request durations by route template, method and status; the
- * mail outbox's backlog and failures; cases by kind and status; overdue cases and cases whose deadline has passed
- * without the worker acting on it. The register's figures are read from PostgreSQL when scraped (at most every
- * `cacheMs`, 5 s by default), so several scrapers cost one set of queries.
+ * Prometheus metrics of an API process, for operators: request durations by route template (the route that served the
+ * request, else the access table's declared template it matched), method and status; the mail outbox's backlog and
+ * failures; cases by kind and status; overdue cases and cases whose deadline has passed without the worker acting on it.
+ * The register's figures are read from PostgreSQL when scraped (at most every `cacheMs`, 5 s by default), so several
+ * scrapers cost one set of queries.
  *
  * Who may scrape: with METRICS_TOKEN set, a caller sending `Authorization: Bearer <METRICS_TOKEN>`; without it, only a
  * caller on this machine's loopback that did not come through a proxy (no X-Forwarded-For / Forwarded header).
@@ -101,7 +103,9 @@ export function createMetrics(db: Db, opts: { token?: string; cacheMs?: number }
     captureRouteTemplate(timed);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const route = timed[ROUTE] ?? 'unmatched';
+      // A request refused before its route ran (the access guard's 403, an authentication 401) counts under the
+      // declared template it asked for, so operators see refusals per route; only paths no entry declares are unmatched.
+      const route = timed[ROUTE] ?? declaredRoute(req.method, req.originalUrl.split('?')[0]) ?? 'unmatched';
       requests.observe({ route, method: req.method, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     next();

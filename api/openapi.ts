@@ -130,6 +130,22 @@ export function buildOpenApi(version: string): object {
   paths.push(...statsPaths(security)); // GET /api/v1/stats (api/stats.ts)
   paths.push(...memberPaths(security)); // PATCH /api/v1/users/{id} (api/members.ts)
   paths.push(...tokenPaths(security)); // token revocation, rotation, deactivation (api/tokens.ts)
+  // Every staff action takes an Idempotency-Key (api/idempotency.ts); the intake endpoints document their own.
+  const idempotencyKey = z.object({
+    'Idempotency-Key': z.string().min(1).max(200).optional().openapi({
+      description: 'a retry with the same key and body gets the first answer and does nothing again (kept 24 hours); '
+        + 'the same key with another request: 422 idempotency_key_reused; while the first is in flight: 409 idempotency_in_progress',
+    }),
+  });
+  for (const p of paths) {
+    if (!['post', 'patch', 'put', 'delete'].includes(p.method) || !p.security || !p.path.startsWith('/api/v1/')) continue;
+    if (!p.request?.headers) p.request = { ...p.request, headers: idempotencyKey };
+    p.responses = {
+      409: json(S.ErrorSchema, 'the state does not allow it, or the first request with this Idempotency-Key is still in flight'),
+      422: json(S.ErrorSchema, 'the register refused the data, or this Idempotency-Key was used for another request'),
+      ...p.responses,
+    };
+  }
   for (const p of paths) {
     // A body whose schema refuses `{}` is refused when missing too: the document says it is required.
     const body = p.request?.body;

@@ -6,7 +6,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { z } from 'zod';
-import { actorRef, type Actor, type Role } from '../domain/actors';
+import { actorRef, type Actor } from '../domain/actors';
 import { areaSegments } from '../domain/areas';
 import { findCategory, type Policy } from '../domain/policy';
 import {
@@ -21,7 +21,8 @@ import type { Db } from '../platform/db';
 import { countyScheduleEnsurer } from '../platform/schedules';
 import { findUsersByIds } from '../platform/users';
 import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
-import { actorOf, mayActIn, requireArea, requireRole } from './auth';
+import { allow } from './access';
+import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, fromTemporal, notFound } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
 import { mediationOpened } from '../workflows/mediation';
@@ -36,7 +37,6 @@ export interface PetitionDeps {
 }
 
 const PETITION_ID = /^PET-[0-9A-F]{12}$/;
-const STAFF: Role[] = ['petition_officer', 'leader'];
 
 interface PetitionRoute<T extends z.ZodType> {
   path: string;
@@ -49,8 +49,8 @@ const route = <T extends z.ZodType>(r: PetitionRoute<T>) => r as unknown as Peti
  * Petitions hold the petitioner's contact details and the reply: they are read by petition officers inside their
  * area and by the leader responsible for them (包案领导), whatever its area; nobody else (README, API table).
  */
-export function requireReader(actor: Actor, what: string): void {
-  requireRole(actor, STAFF, what);
+export function requireReader(actor: Actor, _what?: string): void {
+  allow(actor, 'GET /api/v1/petitions');
 }
 export const mayReadPetition = (actor: Actor, p: Petition): boolean =>
   actor.role === 'leader' ? p.leader?.id === actor.id : mayActIn(actor, p.area);
@@ -123,7 +123,7 @@ export async function performPetitionAction(deps: PetitionDeps, actor: Actor, id
   const { client, db, policy } = deps;
   const r = ACTION_ROUTES.find((x) => x.path === path);
   if (!r) throw notFound(`no action ${path}`);
-  requireRole(actor, STAFF, r.path);
+  allow(actor, `POST /api/v1/petitions/{id}/${r.path}`);
   const body = parse(r.schema, input);
   const p = await visiblePetition(db, actor, id);
   const closed = (q: Petition, a: PetitionStaffAction) => {
@@ -163,7 +163,7 @@ export async function registerPetition(
   ensureMeeting: (county: string) => Promise<void>,
 ): Promise<{ petition: Petition; created: boolean }> {
   const { client, db, policy, taskQueue } = deps;
-  requireRole(actor, ['petition_officer'], 'registering a petition');
+  allow(actor, 'POST /api/v1/petitions');
   const body = parse(S.RegisterPetitionBody, input);
   requireArea(actor, body.area);
   // The same matter on the same facts, after re-review (复核), is not accepted again.

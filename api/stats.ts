@@ -1,17 +1,18 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Actor } from '../domain/actors';
+import type { Actor, Role } from '../domain/actors';
 import { shanghaiDayStart, statisticsFromTotals, type Statistics, type StatKind, type StatTotals } from '../domain/statistics';
 import { DAY_MS, shanghaiDate } from '../domain/time';
 import { sqlCaseInArea } from '../platform/area-sql';
 import type { Db } from '../platform/db';
-import { actorOf, requireArea, requireRole } from './auth';
+import { allow, rolesOf } from './access';
+import { actorOf, requireArea } from './auth';
 import { badRequest, fromZod } from './errors';
 import { Area, ErrorSchema } from './schemas';
 
 /** The statistics (issue 9) for supervisors and leaders: GET /api/v1/stats, and the console's /console/stats. */
-export const STATS_ROLES = ['supervisor', 'leader'] as const;
+export const STATS_ROLES: readonly Role[] = rolesOf('GET /api/v1/stats');
 /** Longest period one request may count (five years of months). */
 export const MAX_STATS_DAYS = 5 * 366;
 
@@ -49,7 +50,7 @@ export interface StatsRequest {
 
 /** Role, area and period checked (403 / 400 as ApiError); the same for the API and the console. */
 export function statsRequest(actor: Actor, query: unknown, now: number): StatsRequest {
-  requireRole(actor, [...STATS_ROLES], 'statistics');
+  allow(actor, 'GET /api/v1/stats');
   const parsed = StatsQuery.safeParse(query ?? {});
   if (!parsed.success) throw fromZod(parsed.error, 'query');
   const q = parsed.data;

@@ -6,7 +6,11 @@ import type { Db } from '../platform/db';
 import { DEFAULT_TOKEN_TTL_DAYS, findMemberForTokens, grantRefusal, replaceToken } from '../platform/users';
 import { deactivateMember } from './console/accounts';
 import { actorOf } from './auth';
+import { parse } from './mediations';
 import { conflict, forbidden, notFound } from './errors';
+
+/** These actions take no body: a field sent with them (an expiry, `active`, another member's id) is refused, never read. */
+const NoBody = z.object({}).strict();
 import { ErrorSchema } from './schemas';
 
 /**
@@ -34,6 +38,7 @@ export function tokenRoutes(deps: { db: Db; tokenTtlDays?: number }): Router {
 
   router.delete('/:id/tokens', async (req, res) => {
     const actor = actorOf(req);
+    parse(NoBody, req.body);
     const m = await target(actor, req.params.id, 'revoking the token', true);
     if (!(await replaceToken(db, m.id, actor, 'revoke'))) throw conflict('this member is deactivated');
     res.status(204).end();
@@ -41,6 +46,7 @@ export function tokenRoutes(deps: { db: Db; tokenTtlDays?: number }): Router {
 
   router.post('/:id/tokens', async (req, res) => {
     const actor = actorOf(req);
+    parse(NoBody, req.body);
     const m = await target(actor, req.params.id, 'rotating the token', true);
     const r = await replaceToken(db, m.id, actor, 'rotate', ttl);
     if (!r?.token) throw conflict('this member is deactivated');
@@ -49,6 +55,7 @@ export function tokenRoutes(deps: { db: Db; tokenTtlDays?: number }): Router {
 
   router.post('/:id/deactivation', async (req, res) => {
     const actor = actorOf(req);
+    parse(NoBody, req.body);
     if (req.params.id === actor.id) throw conflict('you cannot deactivate yourself');
     const m = await target(actor, req.params.id, 'deactivating', false);
     if (!(await deactivateMember(db, m.id, actor))) throw conflict('this member is deactivated');

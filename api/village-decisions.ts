@@ -7,14 +7,15 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { z } from 'zod';
-import { actorRef, type Actor, type Role } from '../domain/actors';
+import { actorRef, type Actor } from '../domain/actors';
 import { areaKind } from '../domain/areas';
 import type { Policy } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
 import { findMatterType, type VillageMatter, type VillageStaff, type VillageStaffAction } from '../domain/village';
 import type { Db } from '../platform/db';
 import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
-import { actorOf, mayActIn, requireArea, requireRole } from './auth';
+import { allow } from './access';
+import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { parse } from './mediations';
 import * as S from './village-schemas';
@@ -32,7 +33,6 @@ export interface VillageDeps {
 }
 
 export const MATTER_ID = /^VIL-[0-9A-F]{12}$/;
-const READERS: Role[] = ['village_clerk', 'supervisor', 'leader', 'admin'];
 
 /** A retried request with the same Idempotency-Key from the same member maps to the same matter id. */
 function matterIdFor(actor: Actor, key: string | undefined): string {
@@ -75,7 +75,7 @@ const registeredMatter = (db: Db, id: string) => findInRegister<VillageMatter>(d
 /** The matter as the area rules allow this member to see it (403 role; 404 alike when unknown or outside the member's
  *  area, so that a stranger learns nothing of which ids exist). */
 export async function visibleMatter(db: Db, actor: Actor, id: string): Promise<VillageMatter> {
-  requireRole(actor, READERS, 'village decisions');
+  allow(actor, 'GET /api/v1/village-decisions/{id}');
   return findVisible<VillageMatter>(db, 'village_decision', id, MATTER_ID, 'matter', (m) => mayActIn(actor, m.area));
 }
 
@@ -87,7 +87,7 @@ export async function openVillageDecision(
   input: unknown,
 ): Promise<{ matter: VillageMatter; fresh: boolean }> {
   const { client, db, policy, taskQueue } = deps;
-  requireRole(actor, ['village_clerk'], 'opening a village matter');
+  allow(actor, 'POST /api/v1/village-decisions');
   if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
   const body = parse(S.CreateVillageDecisionBody, input);
   const area = body.area ?? actor.area;
@@ -130,7 +130,7 @@ export async function performVillageAction(
 ): Promise<VillageMatter> {
   const r = VILLAGE_ACTION_ROUTES.find((x) => x.path === path);
   if (!r) throw notFound(`no action ${path}`);
-  requireRole(actor, ['village_clerk'], r.path);
+  allow(actor, `POST /api/v1/village-decisions/{id}/${r.path.replace(':objectionId', '{objectionId}')}`);
   const body = parse(r.schema, input);
   const m = await visibleMatter(deps.db, actor, id);
   const closedMsg = `事项已办结 (matter ${m.id} is closed)`;
@@ -156,7 +156,6 @@ export function villageRoutes(deps: VillageDeps): Router {
   /** The register of village matters inside the member's area. */
   router.get('/', async (req, res) => {
     const actor = actorOf(req);
-    requireRole(actor, READERS, 'village decisions');
     const q = parse(S.VillageListQuery, req.query, 'query');
     const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
     if (area) requireArea(actor, area);

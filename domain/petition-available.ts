@@ -11,6 +11,28 @@ import type { Policy } from './policy';
  */
 export type AvailablePetitionAction = PetitionStaffAction['type'];
 
+/**
+ * The path segment each staff step is posted to, the same under the API (POST /api/v1/petitions/:id/<path>) and the
+ * console (POST /console/petitions/:id/<path>). The one list of a petition's step names: the access table declares its
+ * entries from it, the console's forms are keyed by it, and the access matrix calls the console with these names.
+ */
+export const PETITION_ACTION_PATHS = {
+  assignLeader: 'leader',
+  assign: 'assign',
+  accept: 'accept',
+  object: 'objection',
+  extend: 'extension',
+  reply: 'reply',
+  requestReview: 'review-request',
+  answerReview: 'review-answer',
+  requestReReview: 're-review-request',
+  startHearing: 'hearing-start',
+  endHearing: 'hearing-end',
+  answerReReview: 're-review-answer',
+  transferToMediation: 'transfer-to-mediation',
+} as const satisfies Readonly<Record<AvailablePetitionAction, string>>;
+export type PetitionActionPath = (typeof PETITION_ACTION_PATHS)[AvailablePetitionAction];
+
 function probes(p: Petition, actor: ActorRef): Record<AvailablePetitionAction, PetitionStaffAction> {
   return {
     assignLeader: { type: 'assignLeader', actor, leader: actor },

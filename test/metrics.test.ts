@@ -51,8 +51,12 @@ test('after a request and a case, the scrape shows the request histogram and the
   expect(created.status).toBe(201);
   const id: string = created.body.id;
   expect((await sys.call('GET', `/api/v1/mediations/${id}`, { token: grid.token })).status).toBe(200);
-  // A refusal inside a route still counts under the route's template, not under the path with the id.
-  expect((await sys.call('POST', '/api/v1/mediations/MED-000000000000/accept', { token: grid.token, body: {} })).status).toBeGreaterThanOrEqual(400);
+  // A refusal still counts under the route's template, not under the path with the id: one the access guard answers
+  // before the route runs (a grid worker may not accept: 403; no token: 401) as well as one inside the route (404).
+  expect((await sys.call('POST', '/api/v1/mediations/MED-000000000000/accept', { token: grid.token, body: {} })).status).toBe(403);
+  expect((await sys.call('POST', '/api/v1/mediations/MED-000000000000/accept', { body: {} })).status).toBe(401);
+  const mediator = await sys.user('mediator', where.village, { level: 'village' });
+  expect((await sys.call('POST', '/api/v1/mediations/MED-000000000000/accept', { token: mediator.token, body: {} })).status).toBe(404);
   expect((await sys.call('GET', '/api/v1/no-such-route', { token: grid.token })).status).toBe(404);
   await sys.db.query('UPDATE cases SET overdue = true WHERE id = $1', [id]);
   await sys.db.query(
@@ -71,8 +75,10 @@ test('after a request and a case, the scrape shows the request histogram and the
   expect(after.text).not.toContain(id); // no ids in labels: templates only
   expect(after.text).not.toContain('MED-000000000000');
   expect(after.text).toMatch(/pingan_http_request_duration_seconds_bucket\{le="0.1",route="\/api\/v1\/mediations",method="POST",status="201"\}/);
-  const refused = after.text.split('\n').find((l) => l.startsWith('pingan_http_request_duration_seconds_count') && l.includes('method="POST"') && l.includes('accept'));
-  expect(refused).toMatch(/route="\/api\/v1\/mediations\/:id\/accept"/);
+  const refused = after.text.split('\n').filter((l) => l.startsWith('pingan_http_request_duration_seconds_count') && l.includes('method="POST"') && l.includes('accept'));
+  expect(refused.length).toBeGreaterThanOrEqual(3);
+  for (const line of refused) expect(line).toMatch(/route="\/api\/v1\/mediations\/:id\/accept"/);
+  for (const status of ['403', '401', '404']) expect(count({ route: '/api/v1/mediations/:id/accept', method: 'POST', status })).toBeGreaterThanOrEqual(1);
 
   // The register's counts moved by exactly what this test did (the suite's database is shared, so compare).
   const by = (name: string, labels: Record<string, string>) => sample(after.text, name, labels) - sample(before.text, name, labels);

@@ -22,8 +22,10 @@ import {
   securityHeaders,
   SESSION_COOKIE,
   setCookie,
+  SignInRequired,
   type ConsoleDeps,
 } from './http';
+import { consoleAccessGuard } from '../access';
 import { mediationPages } from './mediation-pages';
 import { petitionPages } from './petition-pages';
 import { petitionRegisterPages } from './petition-register';
@@ -62,6 +64,7 @@ export function consoleRoutes(deps: ConsoleDeps): Router {
   router.use(refuseUnstorableText);
   router.use(loadSession(db));
   router.use(checkCsrf);
+  router.use(consoleAccessGuard(() => new SignInRequired())); // the access table (api/access.ts)
 
   // ---- sign-in, sign-out
   const safeNext = (v: unknown) => (typeof v === 'string' && /^\/console(\/|$|\?)/.test(v) && !v.startsWith('//') ? v : '/console');

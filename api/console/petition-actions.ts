@@ -3,7 +3,7 @@ import { areaKind, areaSegments } from '../../domain/areas';
 import { periodEnd } from '../../domain/calendar';
 import { durationText } from '../../domain/duration-text';
 import { extensionEnds, nextPetitionDeadline, type Petition } from '../../domain/petition';
-import { availablePetitionActions, type AvailablePetitionAction } from '../../domain/petition-available';
+import { availablePetitionActions, type AvailablePetitionAction, type PetitionActionPath } from '../../domain/petition-available';
 import type { Policy } from '../../domain/policy';
 import { toShanghaiIso } from '../../domain/time';
 import { sqlAreaWithin } from '../../platform/area-sql';
@@ -33,8 +33,11 @@ interface PetitionForm {
   body(v: Values): unknown;
 }
 
-/** Keyed by the API's path (POST /api/v1/petitions/:id/<path>); the console posts to the same path under /console. */
-export const PETITION_FORMS: Record<string, PetitionForm> = {
+/**
+ * Keyed by the API's path (POST /api/v1/petitions/:id/<path>, the domain's PETITION_ACTION_PATHS); the console posts to
+ * the same path under /console. Typed by that list, so a step without a form (or a form without a step) fails to build.
+ */
+const FORMS: Record<PetitionActionPath, PetitionForm> = {
   leader: { type: 'assignLeader', events: ['leader_assigned', 'leader_reassigned'], done: '已确定包案领导。', body: (v) => ({ leaderId: str(v.leaderId) }) },
   assign: { type: 'assign', events: ['assigned'], done: '已转送交办。', body: (v) => ({ unit: str(v.unit), unitHead: str(v.unitHead) }) },
   accept: { type: 'accept', events: ['accepted'], done: '已受理，并书面告知信访人。', body: (v) => ({ notice: str(v.notice) }) },
@@ -64,6 +67,7 @@ export const PETITION_FORMS: Record<string, PetitionForm> = {
     }),
   },
 };
+export const PETITION_FORMS: Readonly<Record<string, PetitionForm>> = FORMS;
 
 /** The order the forms appear in: the step that moves the petition on first. */
 const ORDER = [
