@@ -1,4 +1,4 @@
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { InvalidTransition, NotPermitted, REGISTER_REFUSED } from '../domain/errors';
 import type { ProcessActivities } from '../domain/ports';
 
@@ -8,6 +8,17 @@ import type { ProcessActivities } from '../domain/ports';
  * (activities/failures.ts). Giving up would lose a transition that the process has already taken.
  */
 export const acts = proxyActivities<ProcessActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
+ * The same register writes as local activities: run by the worker inside the workflow task that asked for them, one
+ * marker in history instead of scheduled/started/completed events and a second workflow task. Same timeout and retry
+ * (past a minute of retries the SDK waits on a timer between attempts); the writes are idempotent, so running one
+ * again after a lost workflow task is harmless.
+ */
+export const localActs = proxyLocalActivities<Pick<ProcessActivities, 'recordMediation'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -39,12 +50,13 @@ export const UNRECORDABLE = 'Unrecordable';
 
 /** The refusal for an activity that failed because the register refused its data for good; undefined for others. */
 export function unrecordable(err: unknown): ApplicationFailure | undefined {
-  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure) || err.cause.type !== REGISTER_REFUSED) {
-    return undefined;
-  }
+  // A scheduled activity's failure arrives as an ActivityFailure with the refusal as its cause; a local activity's
+  // as the refusal itself.
+  const refused = err instanceof ActivityFailure ? err.cause : err;
+  if (!(refused instanceof ApplicationFailure) || refused.type !== REGISTER_REFUSED) return undefined;
   return ApplicationFailure.create({
     type: UNRECORDABLE,
-    message: `不能记录此操作，未作任何更改 (the register refused this action's data; nothing was changed): ${err.cause.message}`,
+    message: `不能记录此操作，未作任何更改 (the register refused this action's data; nothing was changed): ${refused.message}`,
     nonRetryable: true,
   });
 }
