@@ -78,6 +78,15 @@ export const ACTION_ROUTES = [
   route({ path: 'follow-up', roles: ['mediator'], schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }) }),
 ];
 
+/**
+ * The policy a mediation case is started with: every section but the petition and village rules, which no mediation
+ * rule reads (domain/mediation.ts, workflows/mediation.ts), so that each case's history does not carry them.
+ */
+export function mediationPolicy(policy: Policy): Policy {
+  const { petition: _petition, village: _village, ...rest } = policy;
+  return rest as Policy;
+}
+
 /** The case after an update: cases from before compact transitions answer with the case itself; the others with the
  *  transition, once it is in the register, so the case is read from there. */
 async function caseAfter(db: Db, r: MediationCase | MediationTransition): Promise<MediationCase> {
@@ -101,7 +110,7 @@ export async function startMediationCase(
       startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, {
         workflowId: input.caseId,
         taskQueue: deps.taskQueue,
-        args: [{ ...input, reportedAt: now, policy: deps.policy }],
+        args: [{ ...input, reportedAt: now, policy: mediationPolicy(deps.policy) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),

@@ -69,10 +69,15 @@ test('a fresh case from intake to agreement replays', async () => {
   const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
   expect(scheduled).not.toContain('recordMediation');
   expect(types.filter((t) => t === 'EVENT_TYPE_MARKER_RECORDED').length).toBeGreaterThanOrEqual(4);
+  // One patch marker (the compact patch implies the earlier ones), and the petition and village rules not carried.
+  const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
+  expect(markers.filter((m) => m === 'core_patch')).toHaveLength(1);
+  expect(markers.filter((m) => m === 'core_local_activity')).toHaveLength(4);
   // (The completed run's result is the final case, once.)
   const transitions = (history.events ?? []).filter((e) => !e.workflowExecutionCompletedEventAttributes);
   const payloads = JSON.stringify(transitions, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
   expect(payloads).not.toContain('"timeline"');
+  expect(payloads).not.toContain('"village":{');
   const stored = await sys.db.query('SELECT snapshot FROM cases WHERE id = $1', [id]);
   expect(stored.rows[0].snapshot.timeline.map((e: { action: string }) => e.action)).toEqual(['opened', 'accepted', 'agreement_recorded', 'follow_up_recorded']);
 });

@@ -61,7 +61,7 @@ export const INFORMS_PETITION = 'mediation-informs-petition';
 /** Patch: no reminder about a deadline that has already passed (an overdue county case accepted late). */
 export const NO_STALE_REMINDERS = 'mediation-no-stale-reminders';
 /**
- * Patch: compact transitions. The register write is a local activity whose input is the case without its timeline
+ * Patch: compact transitions (implies every patch above, and legal-periods, continue-as-new, mail-off-update-path). The register write is a local activity whose input is the case without its timeline
  * plus the event (the register appends it), and updates answer with the transition (MediationTransition), so that a
  * transition no longer copies the whole case into history two or three times.
  */
@@ -71,11 +71,14 @@ export const COMPACT_TRANSITIONS = 'mediation-compact-transitions';
 
 export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<MediationCase>): Promise<MediationCase> {
   const decide = patchDecisions(input.continued);
-  const v2 = decide.patched(PROCESS_V2);
-  const noStaleReminders = decide.patched(NO_STALE_REMINDERS);
+  // A compact case is decided first: it implies every earlier patch, so it asks for none of them (each patch asked
+  // costs a marker and a search-attribute upsert in the history of every new case).
   const compact = decide.patched(COMPACT_TRANSITIONS);
+  const since = (name: string) => (compact ? decide.assume(name) : decide.patched(name));
+  const v2 = since(PROCESS_V2);
+  const noStaleReminders = since(NO_STALE_REMINDERS);
   // A continued run carries the policy as the first run resolved it, and the case as it was.
-  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  const policy = input.continued ? input.policy : casePolicy(input.policy, since);
   const opened = input.continued ? undefined : openMediation({ ...input, policy });
   let c = input.continued ? input.continued.state : markProvisional(opened!.case, policy.calendar.value);
   let recorded = input.continued !== undefined;
@@ -95,7 +98,7 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
   };
 
   const mail = startMailroom(c.id);
-  const continueNow = continueAsNewWhen(input, mail.idle);
+  const continueNow = continueAsNewWhen(input, mail.idle, compact);
   const outboxOf = (notices: Notice[], event: TimelineEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
   /** Notices of cases from before the mail left the update path: rendered and sent in line. */
@@ -125,7 +128,7 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
     const before = c;
     c = markProvisional(result.next, policy.calendar.value);
     publish();
-    const outbox = v2 && mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
+    const outbox = v2 && (compact || mailOffUpdatePath()) ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
       () => record(result.event, outbox),
       () => {
@@ -137,7 +140,7 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
     else if (v2) await send(result.notices, result.event);
     // 访调对接: a case transferred from a petition tells the petition its outcome.
     const petitionId = c.channel === 'petition' && c.referral?.reference.startsWith('PET-') ? c.referral.reference : null;
-    if (petitionId && c.outcome && c.outcome !== before.outcome && patched(INFORMS_PETITION)) {
+    if (petitionId && c.outcome && c.outcome !== before.outcome && (compact || patched(INFORMS_PETITION))) {
       await getExternalWorkflowHandle(petitionId)
         .signal(mediationOutcome, { mediationId: c.id, outcome: c.outcome.kind })
         .catch(() => undefined); // the petition may have closed meanwhile
@@ -168,7 +171,7 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
 
   publish();
   if (opened) {
-    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
+    const openingOutbox = compact || mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
     // Refused for good by the register, the opening request is refused and the process ends (not wedged).
     await recordOpening(
       () => record(c.timeline[0], openingOutbox),
