@@ -1,4 +1,4 @@
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
 import { InvalidTransition, NotPermitted, REGISTER_REFUSED } from '../domain/errors';
 import type { ProcessActivities } from '../domain/ports';
 
@@ -8,17 +8,6 @@ import type { ProcessActivities } from '../domain/ports';
  * (activities/failures.ts). Giving up would lose a transition that the process has already taken.
  */
 export const acts = proxyActivities<ProcessActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-/**
- * The same register writes as local activities: run by the worker inside the workflow task that asked for them, one
- * marker in history instead of scheduled/started/completed events and a second workflow task. Same timeout and retry
- * (past a minute of retries the SDK waits on a timer between attempts); the writes are idempotent, so running one
- * again after a lost workflow task is harmless.
- */
-export const localActs = proxyLocalActivities<Pick<ProcessActivities, 'recordMediation'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
