@@ -1,5 +1,5 @@
 import type { ProcessActivities, RecordTransitionInput } from '../domain/ports';
-import { nextDeadline } from '../domain/mediation';
+import { nextDeadline, type MediationCase } from '../domain/mediation';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
@@ -31,7 +31,10 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
     ...createPetitionActivities({ db, render }),
     ...createVillageActivities({ db, render }),
     ...createMailActivities(deps),
-    async recordMediation({ snapshot: c, event, outbox }: RecordTransitionInput): Promise<void> {
+    async recordMediation({ snapshot, event, outbox }: RecordTransitionInput): Promise<void> {
+      // A compact transition carries the case without its timeline (the register appends the event to the one it has).
+      const compact = !('timeline' in snapshot);
+      const c = snapshot as MediationCase;
       await withTransaction(db, async (q) => {
         await recordInRegister(
           q,
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
             policyVersion: c.policyVersion, version: c.version, snapshot: c,
           },
           { ...event, before: event.from, after: event.to },
+          compact ? event : undefined,
         );
         // The 人民调解协议书 is filed with the case in the same transaction as the agreement (idempotent).
         const window = event.details?.judicialConfirmationWindow;

@@ -32,7 +32,13 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-export async function recordInRegister(q: PoolClient, row: RegisterRow, event: AuditEvent): Promise<void> {
+/**
+ * `timelineEvent`: the transition came compact (a snapshot without its timeline, see workflows/mediation.ts
+ * COMPACT_TRANSITIONS). The stored snapshot keeps the timeline it has and the event is appended to it, once, in
+ * sequence order, whatever order concurrent transitions commit in; the other fields follow the newest version as before.
+ */
+export async function recordInRegister(q: PoolClient, row: RegisterRow, event: AuditEvent, timelineEvent?: { seq: number }): Promise<void> {
+  const compact = timelineEvent !== undefined;
   await q.query(
     `INSERT INTO cases (id, kind, status, level, area, category, summary, opened_at, closed_at, next_deadline,
                         overdue, policy_version, version, snapshot, updated_at)
@@ -41,13 +47,25 @@ export async function recordInRegister(q: PoolClient, row: RegisterRow, event: A
        status = EXCLUDED.status, level = EXCLUDED.level,
        closed_at = CASE WHEN EXCLUDED.closed_at IS NOT NULL THEN COALESCE(cases.closed_at, EXCLUDED.closed_at) END,
        next_deadline = EXCLUDED.next_deadline, overdue = EXCLUDED.overdue, version = EXCLUDED.version,
-       snapshot = EXCLUDED.snapshot, updated_at = now()
+       snapshot = ${compact ? `EXCLUDED.snapshot || jsonb_build_object('timeline', COALESCE(cases.snapshot->'timeline', '[]'::jsonb))` : 'EXCLUDED.snapshot'},
+       updated_at = now()
      WHERE cases.version < EXCLUDED.version`,
     [
       row.id, row.kind, row.status, row.level, row.area, row.category, row.summary, row.openedAt,
-      row.closed ? event.at : null, row.nextDeadline, row.overdue, row.policyVersion, row.version, JSON.stringify(row.snapshot),
+      row.closed ? event.at : null, row.nextDeadline, row.overdue, row.policyVersion, row.version,
+      JSON.stringify(compact ? { ...(row.snapshot as object), timeline: [] } : row.snapshot),
     ],
   );
+  if (compact) {
+    // The row is locked by the upsert above, so this sees the latest timeline; a retry finds its event there already.
+    await q.query(
+      `UPDATE cases SET snapshot = jsonb_set(snapshot, '{timeline}', (
+         SELECT jsonb_agg(e ORDER BY (e->>'seq')::int)
+           FROM (SELECT e FROM jsonb_array_elements(COALESCE(snapshot->'timeline', '[]'::jsonb)) e UNION ALL SELECT $2::jsonb) t))
+        WHERE id = $1 AND NOT COALESCE(snapshot->'timeline', '[]'::jsonb) @> jsonb_build_array(jsonb_build_object('seq', $3::int))`,
+      [row.id, JSON.stringify(timelineEvent), timelineEvent.seq],
+    );
+  }
   await q.query(
     `INSERT INTO audit_events (id, case_id, subject, seq, at, actor_id, actor_name, actor_role, action, before, after, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)

@@ -15,7 +15,7 @@ import { toShanghaiIso } from '../domain/time';
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { findUsersByIds, toActor } from '../platform/users';
-import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
+import { mediationAction, mediationOpened, mediationState, mediationWorkflow, type MediationTransition } from '../workflows/mediation';
 import { allow } from './access';
 import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, fromTemporal, fromZod, notFound } from './errors';
@@ -79,6 +79,24 @@ export const ACTION_ROUTES = [
 ];
 
 /**
+ * The policy a mediation case is started with: every section but the petition and village rules, which no mediation
+ * rule reads (domain/mediation.ts, workflows/mediation.ts), so that each case's history does not carry them.
+ */
+export function mediationPolicy(policy: Policy): Policy {
+  const { petition: _petition, village: _village, ...rest } = policy;
+  return rest as Policy;
+}
+
+/** The case after an update: cases from before compact transitions answer with the case itself; the others with the
+ *  transition, once it is in the register, so the case is read from there. */
+async function caseAfter(db: Db, r: MediationCase | MediationTransition): Promise<MediationCase> {
+  if ('timeline' in r) return r;
+  const c = await findInRegister<MediationCase>(db, 'mediation', r.id);
+  if (!c) throw new Error(`case ${r.id} answered its update but is not in the register`);
+  return c;
+}
+
+/**
  * Starts a case (or, for a retried id, finds it) and answers once it is in the register. Also used by the petition
  * API to transfer a petition to mediation (访调对接).
  */
@@ -88,15 +106,16 @@ export async function startMediationCase(
 ): Promise<{ case: MediationCase; fresh: boolean }> {
   const now = Date.now();
   try {
-    const c = await deps.client.workflow.executeUpdateWithStart(mediationOpened, {
+    const r = await deps.client.workflow.executeUpdateWithStart(mediationOpened, {
       startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, {
         workflowId: input.caseId,
         taskQueue: deps.taskQueue,
-        args: [{ ...input, reportedAt: now, policy: deps.policy }],
+        args: [{ ...input, reportedAt: now, policy: mediationPolicy(deps.policy) }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),
     });
+    const c = await caseAfter(deps.db, r);
     return { case: c, fresh: c.openedAt === toShanghaiIso(now) };
   } catch (err) {
     // Same id, but the case's workflow has already ended: answer with the case from the register.
@@ -148,7 +167,7 @@ export async function performMediationAction(deps: MediationDeps, actor: Actor, 
   if (c.finished) throw conflict(finishedMsg);
   const action = await r.build(body, staff(actor), deps);
   try {
-    return await deps.client.workflow.getHandle(c.id).executeUpdate(mediationAction, { args: [action] });
+    return await caseAfter(deps.db, await deps.client.workflow.getHandle(c.id).executeUpdate(mediationAction, { args: [action] }));
   } catch (err) {
     // The workflow may have finished between the read and the update.
     if (err instanceof WorkflowNotFoundError && (await findInRegister<MediationCase>(deps.db, 'mediation', c.id))?.finished) throw conflict(finishedMsg);

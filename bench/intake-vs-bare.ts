@@ -1,5 +1,6 @@
 import { ratio, sideBySide, tag, type Driven } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
+import { historyProfile } from './history-profile';
 
 /** Intake through the API against a bare update-with-start writing one row by one activity, at 1 and 8 clients. */
 export const intake: Benchmark = {
@@ -20,12 +21,18 @@ export const intake: Benchmark = {
         (i) => pinganIntake(ctx.call, v.grid, v.village, i));
       runs[`clients${clients}`] = { clients, pingan, bare };
     }
+    // What one intake costs in history, on each side (the Pingan case then waits on its clock).
+    const pinganId = await pinganIntake(ctx.call, v.grid, v.village, 9999);
+    const bareId = `BARE-hist-${tag()}`;
+    await bareIntake(ctx.b, bareId);
+    const history = { pingan: await historyProfile(ctx.b.client, pinganId), bare: await historyProfile(ctx.b.client, bareId) };
     const rows: (string | number)[][] = [['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms']];
     const ratios: Record<string, number> = {};
     for (const r of Object.values(runs)) {
       ratios[`throughput${r.clients}`] = ratio(r.pingan.perSecond, r.bare.perSecond);
       rows.push([r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, ratios[`throughput${r.clients}`], `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`]);
     }
-    return { figures: { runs, ratios }, table: rows };
+    rows.push(['history per intake', '', `pingan ${history.pingan.events} events ${history.pingan.bytes} B`, `bare ${history.bare.events} events ${history.bare.bytes} B`, '', '', '']);
+    return { figures: { runs, ratios, history }, table: rows };
   },
 };

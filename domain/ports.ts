@@ -41,7 +41,8 @@ export interface Outboxed {
 }
 
 export interface RecordTransitionInput extends Outboxed {
-  snapshot: MediationCase;
+  /** The case after the transition; without its timeline when the transition is compact (the register appends `event`). */
+  snapshot: MediationCase | Omit<MediationCase, 'timeline'>;
   event: TimelineEvent;
 }
 

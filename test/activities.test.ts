@@ -90,3 +90,27 @@ test('a transition recorded twice writes one audit row; an older snapshot never 
   expect(row.rows[0]).toEqual({ status: 'in_mediation', version: 2 });
   mailer.close();
 });
+
+test('compact transitions (no timeline in the input): the register appends each event once, in order, whatever order they commit in', async () => {
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
+  const opened = c0();
+  const mediator: ActingStaff = { id: 'm', name: '周调解', role: 'mediator', area: where.village, level: 'village' };
+  const { next: accepted, event: acceptedEvent } = applyMediationAction(opened, { type: 'accept', actor: mediator }, Date.now(), DEFAULT_POLICY);
+  const { next: urged, event: sessionEvent } = applyMediationAction(
+    accepted, { type: 'recordSession', actor: mediator, heldAt: new Date().toISOString(), summary: '第一次调解' }, Date.now(), DEFAULT_POLICY,
+  );
+  const compact = ({ timeline: _t, ...rest }: typeof opened) => rest;
+  await env.run(acts.recordMediation, { snapshot: compact(opened), event: opened.timeline[0] });
+  await env.run(acts.recordMediation, { snapshot: compact(urged), event: sessionEvent }); // the later one commits first
+  await env.run(acts.recordMediation, { snapshot: compact(accepted), event: acceptedEvent });
+  await env.run(acts.recordMediation, { snapshot: compact(urged), event: sessionEvent }); // a retry
+  await env.run(acts.recordMediation, { snapshot: compact(opened), event: opened.timeline[0] }); // a late, older retry
+  const row = await db.query('SELECT status, version, snapshot FROM cases WHERE id = $1', [opened.id]);
+  expect(row.rows[0].version).toBe(3);
+  // The stored case is the workflow's case: the newest fields, and every event once, in sequence.
+  expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(urged)));
+  const audit = await db.query('SELECT seq FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
+  expect(audit.rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+  mailer.close();
+});

@@ -151,10 +151,11 @@ test('a medical dispute: 30 working days from acceptance across a 调休 Sunday,
   const friday10am = startOfShanghaiDate(shift('2026-09-18')) + 10 * HOUR_MS;
   await env.sleep(friday10am - now);
   const { handle } = await open('medical', policy);
-  let c = await handle.executeUpdate(mediationAction, {
+  const accepted = await handle.executeUpdate(mediationAction, {
     args: [{ type: 'accept', actor: { id: `cmed-${where.county}`, name: '医调委', role: 'mediator', level: 'county', area: where.county, committee: 'medical' } }],
   });
-  expect(c.level).toBe('county');
+  expect(accepted.level).toBe('county');
+  let c = await handle.query(mediationState);
   // As in the real calendar, 18 September + 30 working days ends when 5 November ends.
   expect(c.deadlines.levelDeadline).toBe(toShanghaiIso(startOfShanghaiDate(shift('2026-11-06'))));
   const deadline = Date.parse(c.deadlines.levelDeadline!);

@@ -59,7 +59,23 @@ test('a fresh case from intake to agreement replays', async () => {
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
   await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med.token, body: { performed: true, notes: '已还清' } });
   await sys.client.workflow.getHandle(id).result();
-  await replayCase(sys, id, 'mediation-v5-agreement-follow-up');
+  await replayCase(sys, id, 'mediation-v6-compact-agreement-follow-up');
+
+  // Compact transitions: no activity input or update result carries the case's timeline, and the register still
+  // holds the whole case.
+  const history = await sys.client.workflow.getHandle(id).fetchHistory();
+    const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  expect(scheduled.filter((t) => t === 'recordMediation')).toHaveLength(4);
+  // One patch marker (the compact patch implies the earlier ones), and the petition and village rules not carried.
+  const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
+  expect(markers.filter((m) => m === 'core_patch')).toHaveLength(1);
+  // (The completed run's result is the final case, once.)
+  const transitions = (history.events ?? []).filter((e) => !e.workflowExecutionCompletedEventAttributes);
+  const payloads = JSON.stringify(transitions, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+  expect(payloads).not.toContain('"timeline"');
+  expect(payloads).not.toContain('"village":{');
+  const stored = await sys.db.query('SELECT snapshot FROM cases WHERE id = $1', [id]);
+  expect(stored.rows[0].snapshot.timeline.map((e: { action: string }) => e.action)).toEqual(['opened', 'accepted', 'agreement_recorded', 'follow_up_recorded']);
 });
 
 async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {

@@ -27,11 +27,21 @@ export interface RunnerInput<S> {
  * Patch decisions that survive continue-as-new: in the first run each is `patched(name)`; a continued run takes the
  * first run's decision (a case started before a patch keeps its old meaning to the end), and new patches are asked.
  */
-export function patchDecisions(continued: Continued<unknown> | undefined): { patched(name: string): boolean; made: Record<string, boolean> } {
+export function patchDecisions(continued: Continued<unknown> | undefined): {
+  patched(name: string): boolean;
+  /** A patch that a later one implies: taken as made without asking (no marker), unless a first run decided it. */
+  assume(name: string): boolean;
+  made: Record<string, boolean>;
+} {
   const made: Record<string, boolean> = { ...(continued?.patches ?? {}) };
   return {
     patched(name) {
       const decided = continued && name in continued.patches ? continued.patches[name] : patched(name);
+      made[name] = decided;
+      return decided;
+    },
+    assume(name) {
+      const decided = continued && name in continued.patches ? continued.patches[name] : true;
       made[name] = decided;
       return decided;
     },
@@ -43,8 +53,8 @@ export function patchDecisions(continued: Continued<unknown> | undefined): { pat
  * The predicate the clock checks: true when this run should continue as new now. Runs started before the patch never
  * do (their recorded histories replay as they were: the decision is taken once, at the start of the run).
  */
-export function continueAsNewWhen(input: RunnerInput<unknown>, idle: () => boolean): () => boolean {
-  const enabled = input.continued !== undefined || patched(CONTINUE_AS_NEW);
+export function continueAsNewWhen(input: RunnerInput<unknown>, idle: () => boolean, implied = false): () => boolean {
+  const enabled = implied || input.continued !== undefined || patched(CONTINUE_AS_NEW);
   const limit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   return () => {
     if (!enabled) return false;

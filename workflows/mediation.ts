@@ -38,12 +38,21 @@ import { acts, recordOpening, recordOrUndo, refuse } from './shared';
 /** Messages of the mediation workflow (module level, next to the workflow). */
 export const mediationState = defineQuery<MediationCase>('mediationState');
 /** Returns once the case is in the register (PostgreSQL), so the API can answer 201 with a readable case. */
-export const mediationOpened = defineUpdate<MediationCase>('mediationOpened');
+export const mediationOpened = defineUpdate<MediationCase | MediationTransition>('mediationOpened');
 /** Every staff action (accept, assign, session, escalation, agreement, failure, withdrawal, refusal, urge, …). */
-export const mediationAction = defineUpdate<MediationCase, [StaffAction]>('mediationAction');
+export const mediationAction = defineUpdate<MediationCase | MediationTransition, [StaffAction]>('mediationAction');
+
+/** What an update of a compact case answers: the transition, not the whole case (read that from the register). */
+export interface MediationTransition {
+  id: string;
+  status: MediationCase['status'];
+  level: MediationCase['level'];
+  version: number;
+  event: TimelineEvent;
+}
 /** The first slice's two updates; kept so that cases started before mediationAction existed still replay. */
-export const acceptCase = defineUpdate<MediationCase, [{ actor: ActingStaff; note?: string }]>('acceptCase');
-export const recordAgreement = defineUpdate<MediationCase, [{ actor: ActingStaff; agreement: Agreement }]>('recordAgreement');
+export const acceptCase = defineUpdate<MediationCase | MediationTransition, [{ actor: ActingStaff; note?: string }]>('acceptCase');
+export const recordAgreement = defineUpdate<MediationCase | MediationTransition, [{ actor: ActingStaff; agreement: Agreement }]>('recordAgreement');
 
 /** Patch: the full process (timers, escalation, aftercare, notices per transition) after the first slice. */
 export const PROCESS_V2 = 'mediation-process-v2';
@@ -51,15 +60,25 @@ export const PROCESS_V2 = 'mediation-process-v2';
 export const INFORMS_PETITION = 'mediation-informs-petition';
 /** Patch: no reminder about a deadline that has already passed (an overdue county case accepted late). */
 export const NO_STALE_REMINDERS = 'mediation-no-stale-reminders';
+/**
+ * Patch: compact transitions (implies every patch above, and legal-periods, continue-as-new, mail-off-update-path). The register write's input is the case without its timeline
+ * plus the event (the register appends it), and updates answer with the transition (MediationTransition), so that a
+ * transition no longer copies the whole case into history two or three times.
+ */
+export const COMPACT_TRANSITIONS = 'mediation-compact-transitions';
 
 
 
 export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<MediationCase>): Promise<MediationCase> {
   const decide = patchDecisions(input.continued);
-  const v2 = decide.patched(PROCESS_V2);
-  const noStaleReminders = decide.patched(NO_STALE_REMINDERS);
+  // A compact case is decided first: it implies every earlier patch, so it asks for none of them (each patch asked
+  // costs a marker and a search-attribute upsert in the history of every new case).
+  const compact = decide.patched(COMPACT_TRANSITIONS);
+  const since = (name: string) => (compact ? decide.assume(name) : decide.patched(name));
+  const v2 = since(PROCESS_V2);
+  const noStaleReminders = since(NO_STALE_REMINDERS);
   // A continued run carries the policy as the first run resolved it, and the case as it was.
-  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  const policy = input.continued ? input.policy : casePolicy(input.policy, since);
   const opened = input.continued ? undefined : openMediation({ ...input, policy });
   let c = input.continued ? input.continued.state : markProvisional(opened!.case, policy.calendar.value);
   let recorded = input.continued !== undefined;
@@ -79,7 +98,7 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
   };
 
   const mail = startMailroom(c.id);
-  const continueNow = continueAsNewWhen(input, mail.idle);
+  const continueNow = continueAsNewWhen(input, mail.idle, compact);
   const outboxOf = (notices: Notice[], event: TimelineEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${c.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
   /** Notices of cases from before the mail left the update path: rendered and sent in line. */
@@ -90,7 +109,18 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
     }
   };
 
-  const act = async (action: MediationAction, now = Date.now()): Promise<MediationCase> => {
+  /** Writes the case and its event (and the event's outbox rows) to the register. */
+  const record = (event: TimelineEvent, outbox: OutboxNotice[] | undefined) => {
+    if (!compact) return acts.recordMediation({ snapshot: c, event, outbox });
+    const { timeline: _timeline, ...rest } = c;
+    // A scheduled activity, not a local one: a local activity's marker beside an update's completion replayed out of
+    // order (mediation-escalation.test.ts, "Update machine does not handle this event").
+    return acts.recordMediation({ snapshot: rest, event, outbox });
+  };
+  const answer = (event: TimelineEvent): MediationCase | MediationTransition =>
+    compact ? { id: c.id, status: c.status, level: c.level, version: c.version, event } : c;
+
+  const act = async (action: MediationAction, now = Date.now()): Promise<MediationCase | MediationTransition> => {
     let result;
     try {
       result = applyMediationAction(c, action, now, policy);
@@ -100,9 +130,9 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
     const before = c;
     c = markProvisional(result.next, policy.calendar.value);
     publish();
-    const outbox = v2 && mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
+    const outbox = v2 && (compact || mailOffUpdatePath()) ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordMediation({ snapshot: c, event: result.event, outbox }),
+      () => record(result.event, outbox),
       () => {
         c = before;
         publish();
@@ -112,12 +142,12 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
     else if (v2) await send(result.notices, result.event);
     // 访调对接: a case transferred from a petition tells the petition its outcome.
     const petitionId = c.channel === 'petition' && c.referral?.reference.startsWith('PET-') ? c.referral.reference : null;
-    if (petitionId && c.outcome && c.outcome !== before.outcome && patched(INFORMS_PETITION)) {
+    if (petitionId && c.outcome && c.outcome !== before.outcome && (compact || patched(INFORMS_PETITION))) {
       await getExternalWorkflowHandle(petitionId)
         .signal(mediationOutcome, { mediationId: c.id, outcome: c.outcome.kind })
         .catch(() => undefined); // the petition may have closed meanwhile
     }
-    return c;
+    return answer(result.event);
   };
   const validate = (action: MediationAction) => {
     try {
@@ -131,7 +161,7 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
   setHandler(mediationOpened, async () => {
     await condition(() => recorded || refusedAtOpening !== undefined);
     if (refusedAtOpening) throw refusedAtOpening;
-    return c;
+    return answer(c.timeline[0]);
   });
   setHandler(mediationAction, (action) => act(action), { validator: validate });
   setHandler(acceptCase, ({ actor, note }) => act({ type: 'accept', actor, note }), {
@@ -143,10 +173,10 @@ export async function mediationWorkflow(input: OpenMediationInput & RunnerInput<
 
   publish();
   if (opened) {
-    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
+    const openingOutbox = compact || mailOffUpdatePath() ? outboxOf(opened.notices, c.timeline[0]) : undefined;
     // Refused for good by the register, the opening request is refused and the process ends (not wedged).
     await recordOpening(
-      () => acts.recordMediation({ snapshot: c, event: c.timeline[0], outbox: openingOutbox }),
+      () => record(c.timeline[0], openingOutbox),
       (refusal) => (refusedAtOpening = refusal),
     );
     recorded = true;

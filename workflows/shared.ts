@@ -39,12 +39,13 @@ export const UNRECORDABLE = 'Unrecordable';
 
 /** The refusal for an activity that failed because the register refused its data for good; undefined for others. */
 export function unrecordable(err: unknown): ApplicationFailure | undefined {
-  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure) || err.cause.type !== REGISTER_REFUSED) {
-    return undefined;
-  }
+  // A scheduled activity's failure arrives as an ActivityFailure with the refusal as its cause; a local activity's
+  // as the refusal itself.
+  const refused = err instanceof ActivityFailure ? err.cause : err;
+  if (!(refused instanceof ApplicationFailure) || refused.type !== REGISTER_REFUSED) return undefined;
   return ApplicationFailure.create({
     type: UNRECORDABLE,
-    message: `不能记录此操作，未作任何更改 (the register refused this action's data; nothing was changed): ${err.cause.message}`,
+    message: `不能记录此操作，未作任何更改 (the register refused this action's data; nothing was changed): ${refused.message}`,
     nonRetryable: true,
   });
 }
