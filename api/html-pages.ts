@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { toShanghaiDisplay } from '../domain/time';
+import { toShanghaiDeadlineDisplay, toShanghaiDisplay } from '../domain/time';
 
 export type Render = (name: string, data: Record<string, unknown>) => string;
 
@@ -13,6 +13,7 @@ export type Render = (name: string, data: Record<string, unknown>) => string;
 export function loadHtmlPages(dir: string, what: string, helpers: Record<string, Handlebars.HelperDelegate> = {}): Render {
   const hb = Handlebars.create();
   hb.registerHelper('datetime', (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? toShanghaiDisplay(new Date(v)) : ''));
+  hb.registerHelper('deadline', (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? toShanghaiDeadlineDisplay(new Date(v)) : ''));
   hb.registerHelper('date', (v: unknown) => (typeof v === 'string' ? toShanghaiDisplay(new Date(v)).slice(0, 10) : ''));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b));

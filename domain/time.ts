@@ -23,6 +23,18 @@ export function toShanghaiDisplay(instant: number | Date): string {
   return toShanghaiIso(instant).slice(0, 16).replace('T', ' ');
 }
 
+/**
+ * A deadline as people read it: a period that ends with its last day ends at that day's 24:00 (民法典 Art. 203:
+ * 期间的最后一日的截止时间为二十四时), so an instant at 00:00 Asia/Shanghai is shown as the day before, 24:00, not as the
+ * next day 00:00 (which reads as a day later). Any other instant is shown as toShanghaiDisplay shows it.
+ */
+export function toShanghaiDeadlineDisplay(instant: number | Date): string {
+  const t = typeof instant === 'number' ? instant : instant.getTime();
+  const shown = toShanghaiDisplay(t);
+  if (!shown.endsWith(' 00:00')) return shown;
+  return `${toShanghaiDisplay(t - 1).slice(0, 10)} 24:00`;
+}
+
 /** The calendar date (YYYY-MM-DD) of an instant in Asia/Shanghai. */
 export function shanghaiDate(instant: number): string {
   return toShanghaiIso(instant).slice(0, 10);

@@ -5,7 +5,7 @@ import { actorRef } from '../domain/actors';
 import { applyPetitionAction, DEADLINE_NAMES, registerPetition, STATUS_NAMES, type Petition, type PetitionStaffAction } from '../domain/petition';
 import { availablePetitionActions } from '../domain/petition-available';
 import { petitionTask } from '../api/console/petition-actions';
-import { toShanghaiDisplay } from '../domain/time';
+import { toShanghaiDeadlineDisplay } from '../domain/time';
 import { axeFindings, check, createMember, DESKTOP, launch, PHONE, SHOTS, signedIn, type Member } from './console-helpers';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
@@ -152,7 +152,7 @@ test('the leader extends and replies on the phone: the deadline and the rule are
   expect(await offered(page)).toEqual(['出具答复意见', '延长办理期限', '更换包案领导', '转人民调解（访调对接）']);
   const api = await sys.call('GET', `/api/v1/petitions/${pid}`, { token: leader.token });
   const deadline = await page.locator('#reply-deadline').innerText();
-  expect(deadline).toContain(toShanghaiDisplay(new Date(api.body.deadlines.handleBy)));
+  expect(deadline).toContain(toShanghaiDeadlineDisplay(new Date(api.body.deadlines.handleBy)));
   expect(deadline).toMatch(/剩余\d+天/);
   await open(page, 'extension');
   expect(await page.locator('#extension-rule').innerText()).toBe(

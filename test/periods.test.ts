@@ -12,7 +12,7 @@ import {
 } from '../domain/calendar';
 import { DEFAULT_POLICY } from '../domain/policy';
 import { parsePolicy } from '../domain/policy-schema';
-import { toShanghaiIso } from '../domain/time';
+import { toShanghaiDeadlineDisplay, toShanghaiIso } from '../domain/time';
 import { loadCalendarDir, loadPolicy } from '../platform/policy';
 
 /** Periods as the law counts them (民法典 Art. 200-204; DOMAIN.md "How periods are counted"), on the 2026 calendar. */
@@ -128,5 +128,17 @@ describe('calendars are data, one file per year', () => {
   test('deadlines in a year without a calendar are named provisional', () => {
     expect(provisionalDeadlines({ a: '2026-12-31T10:00:00.000+08:00', b: '2027-01-01T00:00:00.000+08:00', c: '2027-01-02T00:00:00.000+08:00', d: undefined }, cal)).toEqual(['c']);
     expect(provisionalDeadlines({ c: '2027-01-02T00:00:00.000+08:00' }, { weekendDays: [0, 6], holidays: [] })).toEqual([]); // flat: no years to miss
+  });
+});
+
+describe('a deadline is shown as people read it: the last day, 24:00', () => {
+  test.each([
+    ['the end of Monday 30 November', '2026-12-01T00:00:00+08:00', '2026-11-30 24:00'],
+    ['the end of the year', '2027-01-01T00:00:00+08:00', '2026-12-31 24:00'],
+    ['the end of 28 February', '2027-03-01T00:00:00+08:00', '2027-02-28 24:00'],
+    ['a deadline at another time of day stays as it is', '2026-12-01T09:30:00+08:00', '2026-12-01 09:30'],
+    ['one minute after midnight is the new day', '2026-12-01T00:01:00+08:00', '2026-12-01 00:01'],
+  ])('%s', (_what, instant, shown) => {
+    expect(toShanghaiDeadlineDisplay(Date.parse(instant))).toBe(shown);
   });
 });
