@@ -2,6 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { loadTemplates } from '../activities/templates';
 import { openMediation, applyMediationAction, type ActingStaff } from '../domain/mediation';
+import { applyPetitionAction, registerPetition } from '../domain/petition';
 import { DEFAULT_POLICY } from '../domain/policy';
 import { createPool, migrate, type Db } from '../platform/db';
 import { createLogger } from '../platform/logger';
@@ -112,5 +113,31 @@ test('compact transitions (no timeline in the input): the register appends each 
   expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(urged)));
   const audit = await db.query('SELECT seq FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
   expect(audit.rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+  mailer.close();
+});
+
+test('a compact petition transition (no timeline in the input): the register appends each event once, in order, through the same write as mediation', async () => {
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
+  const officer = { id: 'po', name: '信访干部', role: 'petition_officer' as const };
+  const registered = registerPetition({
+    petitionId: `PET-${Date.now().toString(16).toUpperCase().padStart(12, '0').slice(-12)}`, petitioner: { name: '周某' },
+    subject: '道路积水', content: '村口道路雨后积水。', channel: 'letter', area: where.township, registeredBy: officer,
+    registeredAt: Date.now(), policy: DEFAULT_POLICY,
+  }).petition;
+  const { next: assigned, event: assignedEvent } = applyPetitionAction(
+    registered, { type: 'assign', actor: officer, unit: { name: '县住建局', headName: '赵局长' } }, Date.now(), DEFAULT_POLICY,
+  );
+  const { next: accepted, event: acceptedEvent } = applyPetitionAction(assigned, { type: 'accept', actor: officer, notice: '受理' }, Date.now(), DEFAULT_POLICY);
+  const compact = ({ timeline: _t, ...rest }: typeof registered) => rest;
+  await env.run(acts.recordPetition, { snapshot: compact(registered), event: registered.timeline[0] });
+  await env.run(acts.recordPetition, { snapshot: compact(accepted), event: acceptedEvent }); // the later one commits first
+  await env.run(acts.recordPetition, { snapshot: compact(assigned), event: assignedEvent });
+  await env.run(acts.recordPetition, { snapshot: compact(accepted), event: acceptedEvent }); // a retry
+  const row = await db.query('SELECT status, version, snapshot FROM cases WHERE id = $1', [registered.id]);
+  expect(row.rows[0]).toMatchObject({ status: 'accepted', version: accepted.version });
+  expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(accepted)));
+  const audit = await db.query('SELECT seq, action FROM audit_events WHERE case_id = $1 ORDER BY seq', [registered.id]);
+  expect(audit.rows).toEqual([{ seq: 1, action: 'registered' }, { seq: 2, action: 'assigned' }, { seq: 3, action: 'accepted' }]);
   mailer.close();
 });
