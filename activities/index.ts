@@ -8,7 +8,7 @@ import { mediationMailData } from '../workflows/notice-data';
 import { failPermanentDbErrorsAtOnce } from './failures';
 import { createMailActivities, writeOutbox } from './mail';
 import { createPetitionActivities } from './petitions';
-import { recordInRegister } from './register';
+import { appendedEvent, recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
 import { createVillageActivities } from './village';
 
@@ -32,8 +32,6 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
     ...createVillageActivities({ db, render }),
     ...createMailActivities(deps),
     async recordMediation({ snapshot, event, outbox }: RecordTransitionInput): Promise<void> {
-      // A compact transition carries the case without its timeline (the register appends the event to the one it has).
-      const compact = !('timeline' in snapshot);
       const c = snapshot as MediationCase;
       await withTransaction(db, async (q) => {
         await recordInRegister(
@@ -44,7 +42,8 @@ export function createActivities(deps: ActivityDeps): ProcessActivities {
             policyVersion: c.policyVersion, version: c.version, snapshot: c,
           },
           { ...event, before: event.from, after: event.to },
-          compact ? event : undefined,
+          // A compact transition carries the case without its timeline (the register appends the event to the one it has).
+          appendedEvent(snapshot, event),
         );
         // The 人民调解协议书 is filed with the case in the same transaction as the agreement (idempotent).
         const window = event.details?.judicialConfirmationWindow;

@@ -1,11 +1,11 @@
-import { nextPetitionDeadline, STATUS_NAMES } from '../domain/petition';
+import { nextPetitionDeadline, STATUS_NAMES, type Petition } from '../domain/petition';
 import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import { petitionMailData } from '../workflows/notice-data';
 import { writeOutbox } from './mail';
-import { recordInRegister } from './register';
+import { appendedEvent, recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
 
 const WEEK_MS = 7 * 24 * 3600_000;
@@ -14,7 +14,9 @@ const WEEK_MS = 7 * 24 * 3600_000;
 export function createPetitionActivities(deps: { db: Db; render: TemplateRenderer }): PetitionActivities {
   const { db, render } = deps;
   return {
-    async recordPetition({ snapshot: p, event, outbox }) {
+    async recordPetition({ snapshot, event, outbox }) {
+      // A compact transition carries the petition without its timeline (the register appends the event to the one it has).
+      const p = snapshot as Petition;
       await withTransaction(db, async (q) => {
         await recordInRegister(
           q,
@@ -24,6 +26,7 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
             policyVersion: p.policyVersion, version: p.version, snapshot: p,
           },
           { ...event, before: event.from ? { status: event.from } : null, after: { status: event.to } },
+          appendedEvent(snapshot, event),
         );
         for (const n of outbox ?? []) await writeOutbox(q, render, n, petitionMailData(p, event));
       });

@@ -37,6 +37,15 @@ export interface AuditEvent {
  * COMPACT_TRANSITIONS). The stored snapshot keeps the timeline it has and the event is appended to it, once, in
  * sequence order, whatever order concurrent transitions commit in; the other fields follow the newest version as before.
  */
+/**
+ * The event a register write appends to the stored timeline: a compact transition's snapshot comes without its
+ * timeline (mediation, petition and village processes behind their `*-compact-transitions` patches), so the register
+ * appends `event`; a snapshot with a timeline replaces the stored one as before (undefined).
+ */
+export function appendedEvent<E extends { seq: number }>(snapshot: object, event: E): E | undefined {
+  return 'timeline' in snapshot ? undefined : event;
+}
+
 export async function recordInRegister(q: PoolClient, row: RegisterRow, event: AuditEvent, timelineEvent?: { seq: number }): Promise<void> {
   const compact = timelineEvent !== undefined;
   await q.query(

@@ -1,10 +1,10 @@
 import type { Outboxed } from '../domain/ports';
-import { nextVillageDeadline, publicNoticeView, villageMailData, type RecordVillageInput } from '../domain/village';
+import { nextVillageDeadline, publicNoticeView, villageMailData, type RecordVillageInput, type VillageMatter } from '../domain/village';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { TemplateRenderer } from './templates';
 import { writeOutbox } from './mail';
-import { recordInRegister } from './register';
+import { appendedEvent, recordInRegister } from './register';
 
 /**
  * Village decisions (四议两公开): the register row and audit event of every transition, and what the public board
@@ -16,7 +16,9 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
 } {
   const { db, render } = deps;
   return {
-    async recordVillageMatter({ snapshot: m, event, outbox }: RecordVillageInput & Outboxed): Promise<void> {
+    async recordVillageMatter({ snapshot, event, outbox }: RecordVillageInput & Outboxed): Promise<void> {
+      // A compact transition carries the matter without its timeline (the register appends the event to the one it has).
+      const m = snapshot as VillageMatter;
       await withTransaction(db, async (q) => {
         await recordInRegister(
           q,
@@ -26,6 +28,7 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
             policyVersion: m.policyVersion, version: m.version, snapshot: m,
           },
           { ...event, before: event.from, after: event.to },
+          appendedEvent(snapshot, event),
         );
         for (const n of m.notices) {
           const view = publicNoticeView(m, n.id);

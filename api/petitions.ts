@@ -20,7 +20,7 @@ import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { countyScheduleEnsurer } from '../platform/schedules';
 import { findUsersByIds } from '../platform/users';
-import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
+import { petitionAction, petitionRegistered, petitionState, petitionWorkflow, type PetitionTransition } from '../workflows/petition';
 import { allow } from './access';
 import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, fromTemporal, notFound } from './errors';
@@ -66,6 +66,25 @@ export function petitionListScope(actor: Actor, area?: string): RegisterFilter {
   const within = area ?? (actor.area === '*' ? '' : actor.area);
   if (within) requireArea(actor, within);
   return { area: within || undefined, leaderId: actor.role === 'leader' ? actor.id : undefined };
+}
+
+/**
+ * The policy a petition is started with: every section but the village rules, which no petition rule reads
+ * (domain/petition.ts; the mediation rules stay, for a transfer to mediation), so that each petition's history does
+ * not carry them.
+ */
+export function petitionPolicy(policy: Policy): Policy {
+  const { village: _village, ...rest } = policy;
+  return rest;
+}
+
+/** The petition after an update: petitions from before compact transitions answer with the petition itself; the
+ *  others with the transition, once it is in the register, so the petition is read from there. */
+async function petitionAfter(db: Db, r: Petition | PetitionTransition): Promise<Petition> {
+  if ('timeline' in r) return r;
+  const p = await findInRegister<Petition>(db, 'petition', r.id);
+  if (!p) throw new Error(`petition ${r.id} answered its update but is not in the register`);
+  return p;
 }
 
 /** Staff steps on a petition: the route and the workflow action its body becomes. */
@@ -138,7 +157,7 @@ export async function performPetitionAction(deps: PetitionDeps, actor: Actor, id
   if (p.finished) throw conflict(`信访事项已办结 (petition ${p.id} is closed)`);
   const action = await r.build(body, actor, p, deps);
   try {
-    const after = await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] });
+    const after = await petitionAfter(db, await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] }));
     // The petition started its mediation case: answer once that case is in the register too.
     if (action.type === 'transferToMediation' && after.transferHoldsClock) {
       await client.workflow.getHandle(action.mediationId).executeUpdate(mediationOpened);
@@ -181,9 +200,9 @@ export async function registerPetition(
   await ensureMeeting(areaSegments(body.area)[0]);
   const petitionId = caseIdFor(actor, key, 'PET');
   const now = Date.now();
-  const start = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy };
+  const start = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy: petitionPolicy(policy) };
   try {
-    const p = await client.workflow.executeUpdateWithStart(petitionRegistered, {
+    const r = await client.workflow.executeUpdateWithStart(petitionRegistered, {
       startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, {
         workflowId: petitionId,
         taskQueue,
@@ -192,6 +211,7 @@ export async function registerPetition(
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),
     });
+    const p = await petitionAfter(db, r);
     return { petition: p, created: p.registeredAt === toShanghaiIso(now) };
   } catch (err) {
     const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await findInRegister<Petition>(db, 'petition', petitionId));

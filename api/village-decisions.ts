@@ -13,7 +13,7 @@ import type { Policy } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
 import { findMatterType, type VillageMatter, type VillageStaff, type VillageStaffAction } from '../domain/village';
 import type { Db } from '../platform/db';
-import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
+import { villageAction, villageDecisionWorkflow, villageOpened, villageState, type VillageTransition } from '../workflows/village-decision';
 import { allow } from './access';
 import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
@@ -72,6 +72,24 @@ export const VILLAGE_ACTION_ROUTES = [
 
 const registeredMatter = (db: Db, id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
 
+/** The matter after an update: matters from before compact transitions answer with the matter itself; the others
+ *  with the transition, once it is in the register, so the matter is read from there. */
+async function matterAfter(db: Db, r: VillageMatter | VillageTransition): Promise<VillageMatter> {
+  if ('timeline' in r) return r;
+  const m = await registeredMatter(db, r.id);
+  if (!m) throw new Error(`matter ${r.id} answered its update but is not in the register`);
+  return m;
+}
+
+/**
+ * The policy a matter is started with: every section but the petition and mediation rules, which no village rule
+ * reads (domain/village.ts, workflows/village-decision.ts), so that each matter's history does not carry them.
+ */
+export function villagePolicy(policy: Policy): Policy {
+  const { petition: _petition, mediation: _mediation, ...rest } = policy;
+  return rest as Policy;
+}
+
 /** The matter as the area rules allow this member to see it (403 role; 404 alike when unknown or outside the member's
  *  area, so that a stranger learns nothing of which ids exist). */
 export async function visibleMatter(db: Db, actor: Actor, id: string): Promise<VillageMatter> {
@@ -99,10 +117,10 @@ export async function openVillageDecision(
   const now = Date.now();
   const args = {
     matterId, type: body.type, title: body.title, description: body.description, amount: body.amount ?? null,
-    attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy,
+    attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy: villagePolicy(policy),
   };
   try {
-    const m = await client.workflow.executeUpdateWithStart(villageOpened, {
+    const r = await client.workflow.executeUpdateWithStart(villageOpened, {
       startWorkflowOperation: new WithStartWorkflowOperation(villageDecisionWorkflow, {
         workflowId: matterId,
         taskQueue,
@@ -111,6 +129,7 @@ export async function openVillageDecision(
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       }),
     });
+    const m = await matterAfter(db, r);
     return { matter: m, fresh: m.openedAt === toShanghaiIso(now) };
   } catch (err) {
     const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registeredMatter(db, matterId));
@@ -137,7 +156,7 @@ export async function performVillageAction(
   if (m.finished) throw conflict(closedMsg);
   const action = r.build(body, staff(actor), params);
   try {
-    return await deps.client.workflow.getHandle(m.id).executeUpdate(villageAction, { args: [action] });
+    return await matterAfter(deps.db, await deps.client.workflow.getHandle(m.id).executeUpdate(villageAction, { args: [action] }));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError && (await registeredMatter(deps.db, m.id))?.finished) throw conflict(closedMsg);
     throw fromTemporal(err, m.id);

@@ -77,7 +77,8 @@ export interface ProcessActivities extends PetitionActivities, Omit<VillageActiv
 
 /** Petitions and the weekly dispatch meeting (see domain/petition.ts, workflows/petition.ts, workflows/meeting.ts). */
 export interface RecordPetitionInput extends Outboxed {
-  snapshot: import('./petition').Petition;
+  /** The petition after the transition; without its timeline when the transition is compact (the register appends `event`). */
+  snapshot: import('./petition').Petition | Omit<import('./petition').Petition, 'timeline'>;
   event: import('./petition').PetitionEvent;
 }
 

@@ -736,7 +736,8 @@ export const townshipArea = (area: string) => areaAt(area, 'township');
 
 /** The side effects the village workflow asks for (activities/village.ts implements them; idempotent). */
 export interface RecordVillageInput {
-  snapshot: VillageMatter;
+  /** The matter after the transition; without its timeline when the transition is compact (the register appends `event`). */
+  snapshot: VillageMatter | Omit<VillageMatter, 'timeline'>;
   event: VillageEvent;
 }
 

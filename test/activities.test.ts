@@ -2,7 +2,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { loadTemplates } from '../activities/templates';
 import { openMediation, applyMediationAction, type ActingStaff } from '../domain/mediation';
+import { applyPetitionAction, registerPetition } from '../domain/petition';
 import { DEFAULT_POLICY } from '../domain/policy';
+import { applyVillageAction, openVillageMatter, type VillageStaff } from '../domain/village';
 import { createPool, migrate, type Db } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
@@ -112,5 +114,54 @@ test('compact transitions (no timeline in the input): the register appends each 
   expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(urged)));
   const audit = await db.query('SELECT seq FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
   expect(audit.rows.map((r) => r.seq)).toEqual([1, 2, 3]);
+  mailer.close();
+});
+
+test('a compact petition transition (no timeline in the input): the register appends each event once, in order, through the same write as mediation', async () => {
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
+  const officer = { id: 'po', name: '信访干部', role: 'petition_officer' as const };
+  const registered = registerPetition({
+    petitionId: `PET-${Date.now().toString(16).toUpperCase().padStart(12, '0').slice(-12)}`, petitioner: { name: '周某' },
+    subject: '道路积水', content: '村口道路雨后积水。', channel: 'letter', area: where.township, registeredBy: officer,
+    registeredAt: Date.now(), policy: DEFAULT_POLICY,
+  }).petition;
+  const { next: assigned, event: assignedEvent } = applyPetitionAction(
+    registered, { type: 'assign', actor: officer, unit: { name: '县住建局', headName: '赵局长' } }, Date.now(), DEFAULT_POLICY,
+  );
+  const { next: accepted, event: acceptedEvent } = applyPetitionAction(assigned, { type: 'accept', actor: officer, notice: '受理' }, Date.now(), DEFAULT_POLICY);
+  const compact = ({ timeline: _t, ...rest }: typeof registered) => rest;
+  await env.run(acts.recordPetition, { snapshot: compact(registered), event: registered.timeline[0] });
+  await env.run(acts.recordPetition, { snapshot: compact(accepted), event: acceptedEvent }); // the later one commits first
+  await env.run(acts.recordPetition, { snapshot: compact(assigned), event: assignedEvent });
+  await env.run(acts.recordPetition, { snapshot: compact(accepted), event: acceptedEvent }); // a retry
+  const row = await db.query('SELECT status, version, snapshot FROM cases WHERE id = $1', [registered.id]);
+  expect(row.rows[0]).toMatchObject({ status: 'accepted', version: accepted.version });
+  expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(accepted)));
+  const audit = await db.query('SELECT seq, action FROM audit_events WHERE case_id = $1 ORDER BY seq', [registered.id]);
+  expect(audit.rows).toEqual([{ seq: 1, action: 'registered' }, { seq: 2, action: 'assigned' }, { seq: 3, action: 'accepted' }]);
+  mailer.close();
+});
+
+test('a compact village transition (no timeline in the input): the register appends each event once, in order', async () => {
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
+  const clerk: VillageStaff = { id: 'vc', name: '村文书', role: 'village_clerk', area: where.village };
+  const opened = openVillageMatter({
+    matterId: `VIL-${Date.now().toString(16).toUpperCase().padStart(12, '0').slice(-12)}`, type: 'village_rules', title: '修订村规民约',
+    description: '修订第三章', area: where.village, openedBy: clerk, openedAt: Date.now(), policy: DEFAULT_POLICY,
+  }).matter;
+  const ago = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  const meeting = { body: 'party_branch' as const, heldAt: ago(60), noticeGivenAt: ago(60 + 11 * 24 * 60), entitled: 5, present: 5, for: 5, against: 0, abstain: 0, minutes: '记录' };
+  const { next: met, event: metEvent } = applyVillageAction(opened, { type: 'recordMeeting', actor: clerk, meeting }, Date.now(), DEFAULT_POLICY);
+  const compact = ({ timeline: _t, ...rest }: typeof opened) => rest;
+  await env.run(acts.recordVillageMatter, { snapshot: compact(met), event: metEvent }); // the later one commits first
+  await env.run(acts.recordVillageMatter, { snapshot: compact(opened), event: opened.timeline[0] });
+  await env.run(acts.recordVillageMatter, { snapshot: compact(met), event: metEvent }); // a retry
+  const row = await db.query('SELECT version, snapshot FROM cases WHERE id = $1', [opened.id]);
+  expect(row.rows[0].version).toBe(met.version);
+  expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(met)));
+  const audit = await db.query('SELECT seq FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
+  expect(audit.rows.map((r) => r.seq)).toEqual(met.timeline.map((e) => e.seq));
   mailer.close();
 });

@@ -36,8 +36,11 @@ async function register(): Promise<{ h: WorkflowHandle<typeof petitionWorkflow>;
   return { h, t0 };
 }
 type WithoutActor<T> = T extends unknown ? Omit<T, 'actor'> : never;
-const act = (h: WorkflowHandle<typeof petitionWorkflow>, a: WithoutActor<PetitionStaffAction>) =>
-  h.executeUpdate(petitionAction, { args: [{ ...a, actor: officer } as PetitionStaffAction] });
+/** A staff step, then the petition after it (a compact petition's update answers with the transition only). */
+const act = async (h: WorkflowHandle<typeof petitionWorkflow>, a: WithoutActor<PetitionStaffAction>): Promise<Petition> => {
+  await h.executeUpdate(petitionAction, { args: [{ ...a, actor: officer } as PetitionStaffAction] });
+  return h.query(petitionState);
+};
 const days = (p: Petition, t0: number) =>
   p.timeline.slice(1).map((e) => [Math.round(((Date.parse(e.at) - t0) / DAY_MS) * 1000) / 1000, e.action, (e.details?.deadline as string) ?? '']);
 

@@ -132,7 +132,11 @@ describe('the petition workflow at real lengths', () => {
     });
     await env.sleep(10 * DAY_MS);
     const mediationId = mediationIdForPetition(petitionId);
-    let p = await h.executeUpdate(petitionAction, { args: [{ type: 'transferToMediation', actor: officer, mediationId, referral }] });
+    const transfer = await h.executeUpdate(petitionAction, { args: [{ type: 'transferToMediation', actor: officer, mediationId, referral }] });
+    // A compact petition answers with the transition; the petition itself is read by query (or from the register).
+    expect(transfer).toMatchObject({ id: petitionId, status: 'in_mediation', event: { action: 'transferred_to_mediation' } });
+    expect(transfer).not.toHaveProperty('timeline');
+    let p = await h.query(petitionState);
     expect(p.status).toBe('in_mediation');
     const transferredAt = Date.parse(p.lastProgressAt);
     // The petition started the mediation case itself, under the id that follows from the petition.

@@ -105,8 +105,24 @@ test('a petition directed by two weekly reviews (signals) replays', async () => 
   await h.signal(weeklyReview, { meetingId: 'MTG-REPLAY-2', direction: 'escalate', note: '提级督办', actor });
   const p = await until(() => h.query(petitionState), (x: Petition) => x.timeline.filter((e) => e.action === 'weekly_review').length === 2);
   expect(p.timeline.filter((e) => e.action === 'weekly_review').map((e) => e.details?.direction)).toEqual(['continue', 'escalate']);
-  expect((await post('reply', { decision: 'supported', opinion: '已疏通排水。' })).status).toBe(200);
-  await replayCase(sys, id, 'petition-v4-weekly-review');
+  const replied = await post('reply', { decision: 'supported', opinion: '已疏通排水。' });
+  expect(replied.status).toBe(200);
+  // The API still answers with the whole petition (read from the register), timeline included.
+  expect(replied.body.timeline.map((e: { action: string }) => e.action)).toEqual(['registered', 'assigned', 'accepted', 'weekly_review', 'weekly_review', 'replied']);
+  await replayCase(sys, id, 'petition-v5-compact-weekly-review');
+
+  // Compact transitions: no activity input or update result carries the petition's timeline, one patch marker (the
+  // compact patch implies the earlier ones), the village rules not carried, and the register holds the whole petition.
+  const history = await h.fetchHistory();
+  const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  expect(scheduled.filter((t) => t === 'recordPetition')).toHaveLength(6);
+  const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
+  expect(markers.filter((m) => m === 'core_patch')).toHaveLength(1);
+  const payloads = JSON.stringify(history.events, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+  expect(payloads).not.toContain('"timeline"');
+  expect(payloads).not.toContain('"village":{');
+  const stored = await sys.db.query('SELECT snapshot FROM cases WHERE id = $1', [id]);
+  expect(stored.rows[0].snapshot.timeline.map((e: { action: string }) => e.action)).toEqual(['registered', 'assigned', 'accepted', 'weekly_review', 'weekly_review', 'replied']);
 });
 
 test('a village matter rejected, returned to the proposal step, rejected again and ended replays', async () => {
@@ -129,8 +145,25 @@ test('a village matter rejected, returned to the proposal step, rejected again a
   expect((await post(id, 'meetings', meeting('two_committees', 8, 8, 2, 20))).body.status).toBe('rejected');
   const ended = await post(id, 'rejection-decision', { choice: 'end', reason: '两委意见不一致，不再推进' });
   expect(ended.body).toMatchObject({ status: 'closed', outcome: 'ended_after_rejection' });
-  await sys.client.workflow.getHandle(id).result();
-  await replayCase(sys, id, 'village-v3-rejection');
+  const final = await sys.client.workflow.getHandle(id).result();
+  await replayCase(sys, id, 'village-v4-compact-rejection');
+
+  // Compact transitions: no activity input or update result carries the matter's timeline (the completed run's
+  // result is the final matter, once), one patch marker, no petition or mediation rules in the input, and the
+  // register holds the whole matter.
+  const history = await sys.client.workflow.getHandle(id).fetchHistory();
+  const scheduled = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  expect(scheduled.filter((t) => t === 'recordVillageMatter')).toHaveLength(final.timeline.length);
+  const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
+  expect(markers.filter((m) => m === 'core_patch')).toHaveLength(1);
+  const transitions = (history.events ?? []).filter((e) => !e.workflowExecutionCompletedEventAttributes);
+  const payloads = JSON.stringify(transitions, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+  expect(payloads).not.toContain('"timeline"');
+  expect(payloads).not.toContain('"petition":{');
+  expect(payloads).not.toContain('"mediation":{');
+  const stored = await sys.db.query('SELECT snapshot FROM cases WHERE id = $1', [id]);
+  expect(stored.rows[0].snapshot.timeline).toEqual(final.timeline);
+  expect(ended.body.timeline).toEqual(final.timeline);
 });
 
 test('a meeting answers its minutes update before it completes (every handler finished), and replays', async () => {

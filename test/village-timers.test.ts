@@ -87,7 +87,9 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
     const meeting: MeetingInput = {
       body, heldAt: toShanghaiIso(now - 60_000), noticeGivenAt: toShanghaiIso(now - 11 * DAY_MS), entitled, present, for: votesFor, against: present - votesFor, abstain: 0, minutes: '记录',
     };
-    return handle.executeUpdate(villageAction, { args: [{ type: 'recordMeeting', actor: clerk, meeting }] });
+    // A compact matter's update answers with the transition: the matter is read by query.
+    await handle.executeUpdate(villageAction, { args: [{ type: 'recordMeeting', actor: clerk, meeting }] });
+    return handle.query(villageState);
   };
   await meet('party_branch', 5, 5, 5);
   await env.sleep(2 * DAY_MS);
@@ -106,9 +108,12 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
   expect(board.rows[0].body).toContain('征地补偿费的使用、分配方案');
 
   await env.sleep(3 * DAY_MS);
-  m = await handle.executeUpdate(villageAction, {
+  const filed = await handle.executeUpdate(villageAction, {
     args: [{ type: 'fileObjection', actor: { id: 'public', name: '村民', role: 'public' }, objection: { id: 'OBJ-T1', noticeId: notice.id, text: '外嫁女是否参与分配？' } }],
   });
+  expect(filed).toMatchObject({ id: m.id, status: 'resolution_notice', event: { action: 'objection_filed' } });
+  expect(filed).not.toHaveProperty('timeline');
+  m = await handle.query(villageState);
   expect(m.objections).toHaveLength(1);
   await env.sleep(endsAt - 60_000 - (await env.currentTimeMs())); // a minute before the end
   m = await handle.query(villageState);
@@ -125,11 +130,12 @@ test('the resolution notice runs its full 7 days; an objection holds implementat
   ).rejects.toMatchObject({ cause: { type: 'InvalidTransition', message: expect.stringContaining('异议尚未答复') } });
   await env.sleep(2 * DAY_MS); // nothing moves by itself while the objection waits
   expect((await handle.query(villageState)).status).toBe('resolution_notice');
-  m = await handle.executeUpdate(villageAction, {
+  const answered = await handle.executeUpdate(villageAction, {
     args: [{ type: 'answerObjection', actor: clerk, objectionId: 'OBJ-T1', answer: '按村规民约第八条，户籍在本村的外嫁女参与分配' }],
   });
-  expect(m.status).toBe('implementation');
-  m = await handle.executeUpdate(villageAction, { args: [{ type: 'completeImplementation', actor: clerk, result: '补偿款已按人口分配到户' }] });
+  expect(answered.status).toBe('implementation');
+  await handle.executeUpdate(villageAction, { args: [{ type: 'completeImplementation', actor: clerk, result: '补偿款已按人口分配到户' }] });
+  m = await handle.query(villageState);
   const resultStarts = Date.parse(m.notices[1].startsAt);
   await env.sleep(8 * DAY_MS);
   m = await handle.query(villageState);

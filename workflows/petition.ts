@@ -39,8 +39,16 @@ import { acts, recordOrUndo, refuse } from './shared';
 /** Messages of the petition workflow. */
 export const petitionState = defineQuery<Petition>('petitionState');
 /** Returns once the petition is in the register, so the API can answer 201 with a readable petition. */
-export const petitionRegistered = defineUpdate<Petition>('petitionRegistered');
-export const petitionAction = defineUpdate<Petition, [PetitionStaffAction]>('petitionAction');
+export const petitionRegistered = defineUpdate<Petition | PetitionTransition>('petitionRegistered');
+export const petitionAction = defineUpdate<Petition | PetitionTransition, [PetitionStaffAction]>('petitionAction');
+
+/** What an update of a compact petition answers: the transition, not the whole petition (read that from the register). */
+export interface PetitionTransition {
+  id: string;
+  status: Petition['status'];
+  version: number;
+  event: PetitionEvent;
+}
 /** A direction of the weekly dispatch meeting (信访稳定集中办公会议). */
 export const weeklyReview = defineSignal<[{ meetingId: string; direction: Direction; note: string; actor: ActorRef }]>('weeklyReview');
 /** The outcome of the mediation case this petition was transferred to (访调对接). */
@@ -58,17 +66,29 @@ export const IGNORES_UNLINKED_OUTCOME = 'petition-ignores-unlinked-outcome';
 /** Patch: no warning about a deadline that has already passed (a timer that fired late moves on to the deadline). */
 export const NO_STALE_WARNINGS = 'petition-no-stale-warnings';
 
+/**
+ * Patch: compact transitions (implies every patch above, and legal-periods, continue-as-new, mail-off-update-path; a
+ * compact petition asks this one patch only). The register write's input is the petition without its timeline plus
+ * the event (the register appends it), and updates answer with the transition (PetitionTransition), so that a
+ * transition no longer copies the whole petition into history two or three times. As mediation-compact-transitions.
+ */
+export const COMPACT_TRANSITIONS = 'petition-compact-transitions';
+
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
 
 export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInput<Petition>): Promise<Petition> {
   const decide = patchDecisions(input.continued);
+  // A compact petition is decided first: it implies every earlier patch, so it asks for none of them (each patch
+  // asked costs a marker and a search-attribute upsert in the history of every new petition).
+  const compact = decide.patched(COMPACT_TRANSITIONS);
+  const since = (name: string) => (compact ? decide.assume(name) : decide.patched(name));
   // A continued run carries the policy as the first run resolved it, and the petition as it was.
-  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  const policy = input.continued ? input.policy : casePolicy(input.policy, since);
   // Petitions started before it keep their command sequence: a warning whose timer fired late could still go out.
-  const noStaleWarnings = decide.patched(NO_STALE_WARNINGS);
+  const noStaleWarnings = since(NO_STALE_WARNINGS);
   const registered = input.continued
     ? undefined
-    : registerPetition({ ...input, policy }, { transferHoldsClock: decide.patched(TRANSFER_HOLDS_CLOCK) });
+    : registerPetition({ ...input, policy }, { transferHoldsClock: since(TRANSFER_HOLDS_CLOCK) });
   let p = input.continued ? input.continued.state : markProvisional(registered!.petition, policy.calendar.value);
   let recorded = input.continued !== undefined;
 
@@ -84,7 +104,8 @@ export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInpu
     ]);
   };
   const mail = startMailroom(p.id);
-  const continueNow = continueAsNewWhen(input, mail.idle);
+  const continueNow = continueAsNewWhen(input, mail.idle, compact);
+  const mailOff = () => compact || mailOffUpdatePath();
   const outboxOf = (notices: PetitionNotice[], event: PetitionEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients }));
   /** The reply document is archived (a register write); notices go to the mailroom, or in line in earlier histories. */
@@ -101,7 +122,16 @@ export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInpu
       await acts.notify({ key: `${p.id}:${event.seq}:${n.template}`, template: n.template, recipients: n.recipients, data });
     }
   };
-  const act = async (action: PetitionAction, now = Date.now()): Promise<Petition> => {
+  /** Writes the petition and its event (and the event's outbox rows) to the register. */
+  const record = (event: PetitionEvent, outbox: OutboxNotice[] | undefined) => {
+    if (!compact) return acts.recordPetition({ snapshot: p, event, outbox });
+    const { timeline: _timeline, ...rest } = p;
+    return acts.recordPetition({ snapshot: rest, event, outbox });
+  };
+  const answer = (event: PetitionEvent): Petition | PetitionTransition =>
+    compact ? { id: p.id, status: p.status, version: p.version, event } : p;
+
+  const act = async (action: PetitionAction, now = Date.now()): Promise<Petition | PetitionTransition> => {
     let result;
     try {
       result = applyPetitionAction(p, action, now, policy);
@@ -113,16 +143,16 @@ export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInpu
     publish();
     if (action.type === 'transferToMediation' && p.transferHoldsClock) await startMediation(action, now);
     // Data the register refuses for good (invalid text, a constraint) undoes this action only; the petition goes on.
-    const outbox = mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
+    const outbox = mailOff() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordPetition({ snapshot: p, event: result.event, outbox }),
+      () => record(result.event, outbox),
       () => {
         p = before;
         publish();
       },
     );
     await send(result.notices, result.event, outbox);
-    return p;
+    return answer(result.event);
   };
   /**
    * 访调对接: the mediation case starts here, after the petition has taken the transfer, under the id the petition
@@ -156,7 +186,7 @@ export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInpu
   setHandler(petitionState, () => p);
   setHandler(petitionRegistered, async () => {
     await condition(() => recorded);
-    return p;
+    return answer(p.timeline[0]);
   });
   setHandler(petitionAction, (a) => act(a), {
     validator: (a) => {
@@ -176,8 +206,8 @@ export async function petitionWorkflow(input: RegisterPetitionInput & RunnerInpu
 
   publish();
   if (registered) {
-    const openingOutbox = mailOffUpdatePath() ? outboxOf(registered.notices, p.timeline[0]) : undefined;
-    await acts.recordPetition({ snapshot: p, event: p.timeline[0], outbox: openingOutbox });
+    const openingOutbox = mailOff() ? outboxOf(registered.notices, p.timeline[0]) : undefined;
+    await record(p.timeline[0], openingOutbox);
     recorded = true;
     await send(registered.notices, p.timeline[0], openingOutbox);
   }

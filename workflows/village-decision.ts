@@ -33,9 +33,25 @@ import { acts, recordOpening, recordOrUndo, refuse } from './shared';
 /** Messages of the village-decision workflow (module level, next to the workflow). */
 export const villageState = defineQuery<VillageMatter>('villageState');
 /** Returns once the matter is in the register (PostgreSQL), so the API can answer 201 with a readable matter. */
-export const villageOpened = defineUpdate<VillageMatter>('villageOpened');
+export const villageOpened = defineUpdate<VillageMatter | VillageTransition>('villageOpened');
 /** Every action on a matter: the clerk's (meetings, answers, progress, completion) and a villager's objection. */
-export const villageAction = defineUpdate<VillageMatter, [VillageStaffAction | VillagePublicAction]>('villageAction');
+export const villageAction = defineUpdate<VillageMatter | VillageTransition, [VillageStaffAction | VillagePublicAction]>('villageAction');
+
+/** What an update of a compact matter answers: the transition, not the whole matter (read that from the register). */
+export interface VillageTransition {
+  id: string;
+  status: VillageMatter['status'];
+  version: number;
+  event: VillageEvent;
+}
+
+/**
+ * Patch: compact transitions (implies legal-periods, continue-as-new and mail-off-update-path; a compact matter asks
+ * this one patch only). The register write's input is the matter without its timeline plus the event (the register
+ * appends it), and updates answer with the transition (VillageTransition), so that a transition no longer copies the
+ * whole matter into history two or three times. As mediation-compact-transitions.
+ */
+export const COMPACT_TRANSITIONS = 'village-compact-transitions';
 
 
 
@@ -46,8 +62,11 @@ export const OBJECTION_TOO_LONG = 'ObjectionTooLong';
 /** One matter of a village, from the party branch's proposal to the end of the results notice. */
 export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerInput<VillageMatter>): Promise<VillageMatter> {
   const decide = patchDecisions(input.continued);
+  // A compact matter is decided first: it implies every earlier patch, so it asks for none of them.
+  const compact = decide.patched(COMPACT_TRANSITIONS);
+  const since = (name: string) => (compact ? decide.assume(name) : decide.patched(name));
   // A continued run carries the policy as the first run resolved it, and the matter as it was.
-  const policy = input.continued ? input.policy : casePolicy(input.policy, decide.patched);
+  const policy = input.continued ? input.policy : casePolicy(input.policy, since);
   let opened: ReturnType<typeof openVillageMatter> | undefined;
   if (!input.continued) {
     try {
@@ -73,7 +92,8 @@ export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerIn
   };
 
   const mail = startMailroom(m.id);
-  const continueNow = continueAsNewWhen(input, mail.idle);
+  const continueNow = continueAsNewWhen(input, mail.idle, compact);
+  const mailOff = () => compact || mailOffUpdatePath();
   const outboxOf = (notices: VillageNotice[], event: VillageEvent): OutboxNotice[] =>
     notices.map((n) => ({ key: `${m.id}:${event.seq}:${n.template}:${n.recipients.kind}`, template: n.template, recipients: n.recipients }));
   /** Notices of matters from before the mail left the update path: rendered and sent in line. */
@@ -85,7 +105,16 @@ export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerIn
     }
   };
 
-  const act = async (action: VillageAction, now = Date.now()): Promise<VillageMatter> => {
+  /** Writes the matter and its event (and the event's outbox rows) to the register. */
+  const record = (event: VillageEvent, outbox: OutboxNotice[] | undefined) => {
+    if (!compact) return acts.recordVillageMatter({ snapshot: m, event, outbox });
+    const { timeline: _timeline, ...rest } = m;
+    return acts.recordVillageMatter({ snapshot: rest, event, outbox });
+  };
+  const answer = (event: VillageEvent): VillageMatter | VillageTransition =>
+    compact ? { id: m.id, status: m.status, version: m.version, event } : m;
+
+  const act = async (action: VillageAction, now = Date.now()): Promise<VillageMatter | VillageTransition> => {
     let result;
     try {
       result = applyVillageAction(m, action, now, policy);
@@ -95,9 +124,9 @@ export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerIn
     const before = m;
     m = markProvisional(result.next, policy.calendar.value);
     publish();
-    const outbox = mailOffUpdatePath() ? outboxOf(result.notices, result.event) : undefined;
+    const outbox = mailOff() ? outboxOf(result.notices, result.event) : undefined;
     await recordOrUndo(
-      () => acts.recordVillageMatter({ snapshot: m, event: result.event, outbox }),
+      () => record(result.event, outbox),
       () => {
         m = before;
         publish();
@@ -105,14 +134,14 @@ export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerIn
     );
     if (outbox) mail.post(outbox.map((n) => n.key));
     else await send(result.notices, result.event);
-    return m;
+    return answer(result.event);
   };
 
   setHandler(villageState, () => m);
   setHandler(villageOpened, async () => {
     await condition(() => recorded || refusedAtOpening !== undefined);
     if (refusedAtOpening) throw refusedAtOpening;
-    return m;
+    return answer(m.timeline[0]);
   });
   setHandler(villageAction, (action) => act(action), {
     validator: (action) => {
@@ -134,10 +163,10 @@ export async function villageDecisionWorkflow(input: OpenVillageInput & RunnerIn
 
   publish();
   if (opened) {
-    const openingOutbox = mailOffUpdatePath() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
+    const openingOutbox = mailOff() ? outboxOf(opened.notices, m.timeline[0]) : undefined;
     // Refused for good by the register, the opening request is refused and the process ends (not wedged).
     await recordOpening(
-      () => acts.recordVillageMatter({ snapshot: m, event: m.timeline[0], outbox: openingOutbox }),
+      () => record(m.timeline[0], openingOutbox),
       (refusal) => (refusedAtOpening = refusal),
     );
     recorded = true;
