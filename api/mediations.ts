@@ -19,7 +19,7 @@ import { mediationAction, mediationOpened, mediationState, mediationWorkflow, ty
 import { allow } from './access';
 import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, fromTemporal, fromZod, notFound } from './errors';
-import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
+import { findInRegister, findVisible, listRegister, liveOrRegistered, afterTransition } from './register';
 import * as S from './schemas';
 
 export interface MediationDeps {
@@ -87,14 +87,7 @@ export function mediationPolicy(policy: Policy): Policy {
   return rest as Policy;
 }
 
-/** The case after an update: cases from before compact transitions answer with the case itself; the others with the
- *  transition, once it is in the register, so the case is read from there. */
-async function caseAfter(db: Db, r: MediationCase | MediationTransition): Promise<MediationCase> {
-  if ('timeline' in r) return r;
-  const c = await findInRegister<MediationCase>(db, 'mediation', r.id);
-  if (!c) throw new Error(`case ${r.id} answered its update but is not in the register`);
-  return c;
-}
+const caseAfter = (db: Db, r: MediationCase | MediationTransition) => afterTransition<MediationCase>(db, 'mediation', r);
 
 /**
  * Starts a case (or, for a retried id, finds it) and answers once it is in the register. Also used by the petition

@@ -27,7 +27,7 @@ import { badRequest, conflict, fromTemporal, notFound } from './errors';
 import { caseIdFor, parse, startMediationCase } from './mediations';
 import { mediationOpened } from '../workflows/mediation';
 import * as S from './petition-schemas';
-import { findInRegister, findVisible, listRegister, liveOrRegistered, type RegisterFilter } from './register';
+import { findInRegister, findVisible, listRegister, liveOrRegistered, type RegisterFilter, afterTransition } from './register';
 
 export interface PetitionDeps {
   client: Client;
@@ -78,14 +78,7 @@ export function petitionPolicy(policy: Policy): Policy {
   return rest;
 }
 
-/** The petition after an update: petitions from before compact transitions answer with the petition itself; the
- *  others with the transition, once it is in the register, so the petition is read from there. */
-async function petitionAfter(db: Db, r: Petition | PetitionTransition): Promise<Petition> {
-  if ('timeline' in r) return r;
-  const p = await findInRegister<Petition>(db, 'petition', r.id);
-  if (!p) throw new Error(`petition ${r.id} answered its update but is not in the register`);
-  return p;
-}
+const petitionAfter = (db: Db, r: Petition | PetitionTransition) => afterTransition<Petition>(db, 'petition', r);
 
 /** Staff steps on a petition: the route and the workflow action its body becomes. */
 export const ACTION_ROUTES = [

@@ -13,6 +13,18 @@ export async function findInRegister<T>(db: Db, kind: CaseKind, id: string): Pro
 }
 
 /**
+ * The record after an update: records from before compact transitions answer with themselves; the others with the
+ * small transition, once the record is in the register (it is written before the update answers), so it is read there.
+ */
+export async function afterTransition<T>(db: Db, kind: CaseKind, r: T | { id: string }): Promise<T> {
+  if (typeof r === 'object' && r !== null && 'timeline' in r) return r as T;
+  const id = (r as { id: string }).id;
+  const record = await findInRegister<T>(db, kind, id);
+  if (!record) throw new Error(`${kind} ${id} answered its update but is not in the register`);
+  return record;
+}
+
+/**
  * The record a member may read, looked up the same way by every process: an id of the wrong shape, an unknown id and
  * a record the member may not read (another area, another leader's petition) all answer the same 404, so that a
  * stranger cannot learn which ids exist.

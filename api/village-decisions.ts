@@ -19,7 +19,7 @@ import { actorOf, mayActIn, requireArea } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
 import { parse } from './mediations';
 import * as S from './village-schemas';
-import { findInRegister, findVisible, listRegister, liveOrRegistered } from './register';
+import { findInRegister, findVisible, listRegister, liveOrRegistered, afterTransition } from './register';
 
 /**
  * /api/v1/village-decisions: village matters under 四议两公开. The clerks of a village (village_clerk) open and carry
@@ -72,14 +72,7 @@ export const VILLAGE_ACTION_ROUTES = [
 
 const registeredMatter = (db: Db, id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
 
-/** The matter after an update: matters from before compact transitions answer with the matter itself; the others
- *  with the transition, once it is in the register, so the matter is read from there. */
-async function matterAfter(db: Db, r: VillageMatter | VillageTransition): Promise<VillageMatter> {
-  if ('timeline' in r) return r;
-  const m = await registeredMatter(db, r.id);
-  if (!m) throw new Error(`matter ${r.id} answered its update but is not in the register`);
-  return m;
-}
+const matterAfter = (db: Db, r: VillageMatter | VillageTransition) => afterTransition<VillageMatter>(db, 'village_decision', r);
 
 /**
  * The policy a matter is started with: every section but the petition and mediation rules, which no village rule
