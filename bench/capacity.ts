@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark, type Ctx } from './context';
-import { drive, log, percentiles, ratio, tag, type Proc } from './lib';
+import { drive, log, percentiles, ratio, tag, treeSum, type Proc } from './lib';
 
 /**
  * Capacity: N open mediation cases, each with its acceptance timer pending, against N bare workflows each waiting on
@@ -120,25 +120,9 @@ function memory(ctx: Ctx, api: Proc | undefined) {
 
 /** VmRSS of a process and its descendants, MB. */
 export function treeRssMB(rootPid: number | undefined): number {
-  if (!rootPid) return 0;
-  const procs = new Map<number, { ppid: number; kb: number }>();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const status = fs.readFileSync(`/proc/${d}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      procs.set(Number(d), { ppid, kb });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let kb = 0;
-  const pending = [rootPid];
-  while (pending.length) {
-    const pid = pending.pop()!;
-    kb += procs.get(pid)?.kb ?? 0;
-    for (const [child, p] of procs) if (p.ppid === pid) pending.push(child);
-  }
+  const kb = treeSum(rootPid, (pid) => {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0), value: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) };
+  });
   return Math.round(kb / 1024);
 }

@@ -62,18 +62,14 @@ export class Proc {
   }
 }
 
-/** CPU seconds (user + system) of a process and its descendants, including reaped children, from /proc. */
-export function treeCpuSeconds(rootPid: number | undefined): number {
+/** The sum of a figure over a process and its descendants, read from /proc for every process by `sample`. */
+export function treeSum(rootPid: number | undefined, sample: (pid: string) => { ppid: number; value: number }): number {
   if (!rootPid) return 0;
-  const tick = 100; // USER_HZ on Linux
-  const stats = new Map<number, { ppid: number; cpu: number }>();
+  const procs = new Map<number, { ppid: number; value: number }>();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      // after "pid (comm) ": state=0 ppid=1 … utime=11 stime=12 cutime=13 cstime=14
-      stats.set(Number(d), { ppid: Number(f[1]), cpu: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      procs.set(Number(d), sample(d));
     } catch {
       // gone meanwhile
     }
@@ -82,10 +78,23 @@ export function treeCpuSeconds(rootPid: number | undefined): number {
   const pending = [rootPid];
   while (pending.length) {
     const pid = pending.pop()!;
-    total += stats.get(pid)?.cpu ?? 0;
-    for (const [child, s] of stats) if (s.ppid === pid) pending.push(child);
+    total += procs.get(pid)?.value ?? 0;
+    for (const [child, p] of procs) if (p.ppid === pid) pending.push(child);
   }
-  return total / tick;
+  return total;
+}
+
+/** CPU seconds (user + system) of a process and its descendants, including reaped children, from /proc. */
+export function treeCpuSeconds(rootPid: number | undefined): number {
+  const tick = 100; // USER_HZ on Linux
+  return (
+    treeSum(rootPid, (pid) => {
+      const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      // after "pid (comm) ": state=0 ppid=1 … utime=11 stime=12 cutime=13 cstime=14
+      return { ppid: Number(f[1]), value: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+    }) / tick
+  );
 }
 
 export interface Percentiles { n: number; p50: number; p95: number; p99: number; max: number }
