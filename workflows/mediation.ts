@@ -31,7 +31,7 @@ import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
 import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
-import { mediationMailData } from './notice-data';
+import { mediationMailData } from '../domain/notice-data';
 import { mediationOutcome } from './petition';
 import { acts, recordOpening, recordOrUndo, refuse } from './shared';
 

@@ -32,7 +32,7 @@ import type { OutboxNotice } from '../domain/ports';
 import { casePolicy, markProvisional, runClock } from './clock';
 import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
-import { petitionMailData } from './notice-data';
+import { petitionMailData } from '../domain/notice-data';
 import type { mediationWorkflow } from './mediation';
 import { acts, recordOrUndo, refuse } from './shared';
 
