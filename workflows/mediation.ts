@@ -16,10 +16,9 @@ import {
   type TimelineEvent,
 } from '../domain/mediation';
 import { mediationMailData } from '../domain/notice-data';
-import { areaPrefixes, SA } from '../domain/search-attributes';
 import type { RunnerInput } from './continuation';
 import { mediationOutcome } from './messages';
-import { runProcess, type ProcessSpec } from './runner';
+import { caseAttributes, runProcess, type ProcessSpec } from './runner';
 import { acts } from './shared';
 
 /** Messages of the mediation workflow (module level, next to the workflow). */
@@ -69,18 +68,7 @@ const mediation: ProcessSpec<OpenMediationInput, MediationCase, MediationAction,
   next: (run) => nextSystemAction(run.state, run.decided(NO_STALE_REMINDERS) ? Date.now() : undefined),
   // A reminder whose deadline passed while its timer waited is dropped; the clock then finds the deadline's own action.
   stale: (run, action, now) => run.decided(NO_STALE_REMINDERS) && isStaleReminder(run.state, action as SystemAction, now),
-  searchAttributes: (c) => {
-    const deadline = nextDeadline(c);
-    return [
-      { key: SA.kind, value: 'mediation' },
-      { key: SA.status, value: c.status },
-      { key: SA.level, value: c.level },
-      { key: SA.area, value: areaPrefixes(c.area) },
-      { key: SA.category, value: c.category },
-      { key: SA.nextDeadline, value: deadline ? new Date(deadline) : null },
-      { key: SA.overdue, value: c.overdue },
-    ];
-  },
+  searchAttributes: (c) => caseAttributes('mediation', c, c.category, nextDeadline(c), c.level),
   record: (input) => acts.recordMediation(input),
   mailData: mediationMailData,
   transition: (c, event) => ({ id: c.id, status: c.status, level: c.level, version: c.version, event }),

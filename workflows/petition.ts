@@ -15,11 +15,10 @@ import {
   type PetitionStaffAction,
   type RegisterPetitionInput,
 } from '../domain/petition';
-import { areaPrefixes, SA } from '../domain/search-attributes';
 import type { RunnerInput } from './continuation';
 import type { mediationWorkflow } from './mediation';
 import { mediationOutcome, weeklyReview } from './messages';
-import { runProcess, type ProcessSpec, type Run } from './runner';
+import { caseAttributes, runProcess, type ProcessSpec, type Run } from './runner';
 import { acts } from './shared';
 
 /** Messages of the petition workflow; the signals it takes from other processes are in messages.ts. */
@@ -37,20 +36,15 @@ export interface PetitionTransition {
   event: PetitionEvent;
 }
 
-/**
- * Patch: a transfer to mediation holds the petition's clock, and the petition workflow itself starts the mediation
- * case (id derived from the petition) once it has accepted the transfer. Decided once, when the petition starts:
- * petitions started before keep the old meaning to the end, so their histories replay.
- */
+/** Patch: a transfer to mediation holds the petition's clock, and the petition itself starts the mediation case (id
+ *  derived from the petition) once it has taken the transfer. Petitions started before keep the old meaning to the end. */
 export const TRANSFER_HOLDS_CLOCK = 'petition-transfer-holds-clock';
 /** Patch: a running petition from before ignores an outcome from a mediation case that is not its link. */
 export const IGNORES_UNLINKED_OUTCOME = 'petition-ignores-unlinked-outcome';
 /** Patch: no warning about a deadline that has already passed (a timer that fired late moves on to the deadline). */
 export const NO_STALE_WARNINGS = 'petition-no-stale-warnings';
-/**
- * Patch: compact transitions (implies every patch above, and legal-periods, continue-as-new, mail-off-update-path; a
- * compact petition asks this one patch only). As mediation-compact-transitions.
- */
+/** Patch: compact transitions (implies every patch above, and legal-periods, continue-as-new, mail-off-update-path;
+ *  a compact petition asks this one patch only). As mediation-compact-transitions. */
 export const COMPACT_TRANSITIONS = 'petition-compact-transitions';
 
 const SYSTEM: ActorRef = { id: 'system', name: '系统', role: 'system' };
@@ -75,16 +69,6 @@ async function startMediation(run: PetitionRun, a: Extract<PetitionStaffAction, 
   }
 }
 
-/** Signals cannot be refused: one the petition no longer accepts (it has closed) is left out of the record. */
-async function actQuietly(run: PetitionRun, action: PetitionAction) {
-  try {
-    checkPetitionAction(run.state, action, Date.now(), run.policy);
-  } catch {
-    return;
-  }
-  await run.act(action);
-}
-
 /** A petition under 5+N (信访工作条例): the procedure is in domain/petition.ts, the running in runner.ts. */
 const petition: ProcessSpec<RegisterPetitionInput, Petition, PetitionAction, PetitionStaffAction, PetitionEvent, PetitionTransition> = {
   messages: { state: petitionState, opened: petitionRegistered, action: petitionAction },
@@ -98,17 +82,7 @@ const petition: ProcessSpec<RegisterPetitionInput, Petition, PetitionAction, Pet
   apply: applyPetitionAction,
   check: checkPetitionAction,
   next: (run) => nextPetitionSystemAction(run.state, run.policy, run.decided(NO_STALE_WARNINGS) ? Date.now() : undefined),
-  searchAttributes: (p) => {
-    const deadline = nextPetitionDeadline(p);
-    return [
-      { key: SA.kind, value: 'petition' },
-      { key: SA.status, value: p.status },
-      { key: SA.area, value: areaPrefixes(p.area) },
-      { key: SA.category, value: p.channel },
-      { key: SA.nextDeadline, value: deadline ? new Date(deadline) : null },
-      { key: SA.overdue, value: p.overdue },
-    ];
-  },
+  searchAttributes: (p) => caseAttributes('petition', p, p.channel, nextPetitionDeadline(p)),
   record: (input) => acts.recordPetition(input),
   mailData: petitionMailData,
   transition: (p, event) => ({ id: p.id, status: p.status, version: p.version, event }),
@@ -117,11 +91,11 @@ const petition: ProcessSpec<RegisterPetitionInput, Petition, PetitionAction, Pet
   beforeRecord: (run, action, now) =>
     action.type === 'transferToMediation' && run.state.transferHoldsClock ? startMediation(run, action, now) : undefined,
   handlers: (run) => {
-    setHandler(weeklyReview, (s) => actQuietly(run, { type: 'weeklyReview', ...s }));
+    setHandler(weeklyReview, (s) => run.actQuietly({ type: 'weeklyReview', ...s }));
     setHandler(mediationOutcome, async (s) => {
       // Only the case the petition is linked to speaks for it (a stray case must not overwrite the link).
       if (!isLinkedOutcome(run.state, s.mediationId) && (run.state.transferHoldsClock || patched(IGNORES_UNLINKED_OUTCOME))) return;
-      await actQuietly(run, { type: 'mediationOutcome', actor: SYSTEM, ...s });
+      await run.actQuietly({ type: 'mediationOutcome', actor: SYSTEM, ...s });
     });
   },
 };

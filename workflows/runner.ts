@@ -11,6 +11,7 @@ import {
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { Policy } from '../domain/policy';
 import type { OutboxNotice, Recipients } from '../domain/ports';
+import { areaPrefixes, SA } from '../domain/search-attributes';
 import { casePolicy, markProvisional, runClock } from './clock';
 import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
@@ -60,6 +61,9 @@ export interface Run<S, A, T = unknown> {
   act(action: A, now?: number): Promise<S | T>;
   /** The update's validator: refuses an action the domain (and the specification's `validate`) refuses. */
   validate(action: A): void;
+  /** Applies an action that came by signal: a signal cannot be refused, so one the case no longer accepts (it has
+   *  closed, say) is left out of the record. */
+  actQuietly(action: A): Promise<void>;
 }
 
 /**
@@ -107,6 +111,25 @@ export interface ProcessSpec<I, S extends CaseLike<E>, A, X extends A, E extends
   /** Cases from before the process had a clock (mediation's first slice): when `is`, transitions send no notices and
    *  the process ends, without timers, once `closed` holds. */
   firstSlice?: { is(run: Run<S, A, T>): boolean; closed(s: S): boolean };
+}
+
+/** The search attributes every case publishes (mediation adds its level after the status), in their recorded order. */
+export function caseAttributes(
+  kind: string,
+  c: { status: string; area: string; overdue: boolean },
+  category: string,
+  nextDeadline: string | null,
+  level?: string,
+): SearchAttributeUpdatePair[] {
+  return [
+    { key: SA.kind, value: kind },
+    { key: SA.status, value: c.status },
+    ...(level === undefined ? [] : [{ key: SA.level, value: level }]),
+    { key: SA.area, value: areaPrefixes(c.area) },
+    { key: SA.category, value: category },
+    { key: SA.nextDeadline, value: nextDeadline ? new Date(nextDeadline) : null },
+    { key: SA.overdue, value: c.overdue },
+  ];
 }
 
 const defaultKey = (id: string, seq: number, template: string) => `${id}:${seq}:${template}`;
@@ -202,6 +225,14 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     }
     spec.validate?.(run, action);
   };
+  const actQuietly = async (action: A) => {
+    try {
+      spec.check(s, action, Date.now(), policy);
+    } catch {
+      return;
+    }
+    await act(action);
+  };
   const run: Run<S, A, T> = {
     get state() {
       return s;
@@ -211,6 +242,7 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     decided: (name) => decisions.get(name) ?? false,
     act,
     validate,
+    actQuietly,
   };
   const firstSlice = () => spec.firstSlice?.is(run) ?? false;
 

@@ -1,5 +1,4 @@
 import { ApplicationFailure, defineQuery, defineUpdate } from '@temporalio/workflow';
-import { areaPrefixes, SA } from '../domain/search-attributes';
 import { objectionLimitProblem } from '../domain/village-policy';
 import {
   applyVillageAction,
@@ -16,7 +15,7 @@ import {
   type VillageStaffAction,
 } from '../domain/village';
 import type { RunnerInput } from './continuation';
-import { runProcess, type ProcessSpec } from './runner';
+import { caseAttributes, runProcess, type ProcessSpec } from './runner';
 import { acts } from './shared';
 
 /** Messages of the village-decision workflow (module level, next to the workflow). */
@@ -66,17 +65,7 @@ const village: ProcessSpec<OpenVillageInput, VillageMatter, VillageAction, Villa
   },
   // The clock: notice periods, step reminders and the township alert, unless an action changes the matter first.
   next: (run) => nextVillageSystemAction(run.state),
-  searchAttributes: (m) => {
-    const deadline = nextVillageDeadline(m);
-    return [
-      { key: SA.kind, value: 'village_decision' },
-      { key: SA.status, value: m.status },
-      { key: SA.area, value: areaPrefixes(m.area) },
-      { key: SA.category, value: m.type },
-      { key: SA.nextDeadline, value: deadline ? new Date(deadline) : null },
-      { key: SA.overdue, value: m.overdue },
-    ];
-  },
+  searchAttributes: (m) => caseAttributes('village_decision', m, m.type, nextVillageDeadline(m)),
   record: (input) => acts.recordVillageMatter(input),
   mailData: villageMailData,
   // One template may go to several kinds of recipient in one transition (a published notice: the clerks and the township).
