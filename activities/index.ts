@@ -4,7 +4,7 @@ import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { Mailer } from '../platform/mailer';
 import { fileAgreementDocument } from './agreement-document';
-import { mediationMailData } from '../workflows/notice-data';
+import { mediationMailData } from '../domain/notice-data';
 import { failPermanentDbErrorsAtOnce } from './failures';
 import { createMailActivities, writeOutbox } from './mail';
 import { createPetitionActivities } from './petitions';

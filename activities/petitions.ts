@@ -3,7 +3,7 @@ import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
-import { petitionMailData } from '../workflows/notice-data';
+import { petitionMailData } from '../domain/notice-data';
 import { writeOutbox } from './mail';
 import { appendedEvent, recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { createActivities } from '../activities';
 import { permanentDbError } from '../activities/failures';
 import { loadTemplates } from '../activities/templates';
@@ -12,6 +12,7 @@ import type { VillagePublicAction } from '../domain/village';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { mediationAction } from '../workflows/mediation';
+import { petitionRegistered, petitionWorkflow } from '../workflows/petition';
 import { villageAction, villageState } from '../workflows/village-decision';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
@@ -144,4 +145,25 @@ test('a mediation refuses a session summary it cannot record, and a case it cann
   expect(err).toMatchObject({ status: 422, code: 'unrecordable' });
   await expect(within(sys.client.workflow.getHandle(caseId).result())).rejects.toBeInstanceOf(WorkflowFailedError);
   expect((await sys.db.query('SELECT 1 FROM cases WHERE id = $1', [caseId])).rows).toEqual([]);
+});
+
+test('a petition whose registration the register refuses answers the request with the refusal, and the process ends', async () => {
+  // One opening for every process (workflows/runner.ts): before it, a petition's refused opening failed the workflow
+  // with the activity's failure while its registration update waited for a record that never came.
+  const petitionId = `PET-BAD${Date.now().toString(16).toUpperCase().slice(-9)}`;
+  const officer = await sys.user('petition_officer', where.county);
+  const started = sys.client.workflow.executeUpdateWithStart(petitionRegistered, {
+    startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, {
+      workflowId: petitionId,
+      taskQueue: sys.config.TEMPORAL_TASK_QUEUE,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{
+        petitionId, petitioner: { name: '周某' }, subject: '道路积水', content: `村口${LONE}积水`, channel: 'letter', area: where.township,
+        registeredBy: { id: officer.id, name: officer.name, role: 'petition_officer' }, registeredAt: Date.now(), policy: sys.policy,
+      }],
+    }),
+  });
+  await refusal(started);
+  await expect(within(sys.client.workflow.getHandle(petitionId).result())).rejects.toBeInstanceOf(WorkflowFailedError);
+  expect((await sys.db.query('SELECT 1 FROM cases WHERE id = $1', [petitionId])).rows).toEqual([]);
 });

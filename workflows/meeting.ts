@@ -15,7 +15,7 @@ import type { Agenda, MeetingDirection, NotifyInput } from '../domain/ports';
 import { SA } from '../domain/search-attributes';
 import { toShanghaiIso } from '../domain/time';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
-import { weeklyReview } from './petition';
+import { weeklyReview } from './messages';
 import { acts } from './shared';
 
 /**

@@ -1,7 +1,7 @@
 // What a notice's template is given: built from the case and the event, by the workflow (notices sent before the
 // mail left the update path) or by the recording activity (notices written to the outbox with the transition).
-// Pure, imports domain/ only, so both sides use the same function.
-import { CHANNEL_NAMES, LEVEL_NAMES, ROUTE_NAMES, type MediationCase, type TimelineEvent } from '../domain/mediation';
+// Pure, in domain/ so that both sides use the same function (activities/ import domain/ only, never workflows/).
+import { CHANNEL_NAMES, LEVEL_NAMES, ROUTE_NAMES, type MediationCase, type TimelineEvent } from './mediation';
 import {
   DEADLINE_NAMES,
   DIRECTION_NAMES,
@@ -10,9 +10,9 @@ import {
   STATUS_NAMES,
   type Petition,
   type PetitionEvent,
-} from '../domain/petition';
+} from './petition';
 
-export { villageMailData } from '../domain/village';
+export { villageMailData } from './village';
 
 export function mediationMailData(c: MediationCase, event: TimelineEvent): Record<string, unknown> {
   return {
