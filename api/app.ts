@@ -13,16 +13,16 @@ import { idempotency } from './idempotency';
 import { errorHandler, fromZod, notFound, notFoundHandler } from './errors';
 import { checkMemberShape, memberRoutes } from './members';
 import { createMetrics } from './metrics';
-import { mediationRoutes } from './mediations';
 import { noticeRoutes } from './notices';
 import { villageRoutes } from './village-decisions';
 import { meetingRoutes } from './meetings';
-import { petitionRoutes } from './petitions';
 import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
 import { bodyLimits } from './body-limits';
 import { statsRoutes } from './stats';
 import { tokenRoutes } from './tokens';
 import { buildOpenApi } from './openapi';
+import { mountRoutes } from './route';
+import { API_ROUTES } from './routes';
 import { CreateUserBody } from './schemas';
 
 export interface ApiDeps {
@@ -130,9 +130,8 @@ export function createApp(deps: ApiDeps): express.Express {
   });
   api.use('/users', memberRoutes(deps)); // PATCH /users/:id: role or area (api/members.ts)
   api.use('/users', tokenRoutes(deps)); // revocation, rotation, deactivation (api/tokens.ts)
-  api.use('/mediations', mediationRoutes(deps));
+  mountRoutes(api, API_ROUTES, deps); // the routes declared through the route factory (api/routes.ts)
   api.use('/village-decisions', villageRoutes(deps));
-  api.use('/petitions', petitionRoutes(deps));
   api.use('/meetings', meetingRoutes(deps));
   api.use('/stats', statsRoutes(deps));
   app.use('/api/v1', api);
