@@ -14,7 +14,6 @@ import { errorHandler, fromZod, notFound, notFoundHandler } from './errors';
 import { checkMemberShape, memberRoutes } from './members';
 import { createMetrics } from './metrics';
 import { noticeRoutes } from './notices';
-import { villageRoutes } from './village-decisions';
 import { meetingRoutes } from './meetings';
 import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
 import { bodyLimits } from './body-limits';
@@ -131,7 +130,6 @@ export function createApp(deps: ApiDeps): express.Express {
   api.use('/users', memberRoutes(deps)); // PATCH /users/:id: role or area (api/members.ts)
   api.use('/users', tokenRoutes(deps)); // revocation, rotation, deactivation (api/tokens.ts)
   mountRoutes(api, API_ROUTES, deps); // the routes declared through the route factory (api/routes.ts)
-  api.use('/village-decisions', villageRoutes(deps));
   api.use('/meetings', meetingRoutes(deps));
   api.use('/stats', statsRoutes(deps));
   app.use('/api/v1', api);

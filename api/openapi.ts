@@ -49,7 +49,7 @@ export function buildOpenApi(version: string): object {
     },
   );
 
-  paths.push(...villagePaths(security)); // village decisions and the public notice board (api/village-openapi.ts)
+  paths.push(...villagePaths()); // the public notice board (api/village-openapi.ts)
   paths.push(...statsPaths(security)); // GET /api/v1/stats (api/stats.ts)
   paths.push(...memberPaths(security)); // PATCH /api/v1/users/{id} (api/members.ts)
   paths.push(...tokenPaths(security)); // token revocation, rotation, deactivation (api/tokens.ts)
