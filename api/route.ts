@@ -138,6 +138,12 @@ const IDEMPOTENCY_KEY = z.object({
   }),
 });
 
+/** A JSON request body; one whose schema refuses `{}` is refused when missing too, so the document says it is required. */
+export const jsonBody = (schema: z.ZodType) => ({
+  content: { 'application/json': { schema } },
+  ...(schema.safeParse({}).success ? {} : { required: true }),
+});
+
 /** The OpenAPI entry of a declared route. */
 export function openApiEntry(r: Route, security: Record<string, string[]>[]): RouteConfig {
   const changes = r.method !== 'get';
@@ -145,8 +151,7 @@ export function openApiEntry(r: Route, security: Record<string, string[]>[]): Ro
   if (r.params) request.params = r.params;
   if (r.query) request.query = r.query as z.ZodObject;
   if (r.headers ?? changes) request.headers = r.headers ?? IDEMPOTENCY_KEY;
-  // A body whose schema refuses `{}` is refused when missing too: the document says it is required.
-  if (r.body) request.body = { content: { 'application/json': { schema: r.body } }, ...(r.body.safeParse({}).success ? {} : { required: true }) };
+  if (r.body) request.body = jsonBody(r.body);
   const responses: Responses = changes
     ? {
         409: json(ErrorSchema, 'the state does not allow it, or the first request with this Idempotency-Key is still in flight'),
