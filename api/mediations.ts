@@ -37,8 +37,8 @@ export const MEDIATION: Process<MediationCase> = {
 };
 
 /** A retried request with the same Idempotency-Key from the same member maps to the same case id (api/cases.ts). */
-export function caseIdFor(actor: Pick<Actor, 'id'>, key: string | undefined, prefix = 'MED'): string {
-  return recordIdFor({ prefix, seed: '' }, actor, key);
+export function caseIdFor(actor: Pick<Actor, 'id'>, key: string | undefined): string {
+  return recordIdFor(MEDIATION, actor, key);
 }
 
 export const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
