@@ -5,25 +5,19 @@ import { calendarHealth } from '../domain/calendar';
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { createUser, findUserByToken, findUsersByIds } from '../platform/users';
-import { consoleRoutes, createInvitation, invitationLink } from './console';
-import { actorOf, authenticate } from './auth';
+import { findUserByToken } from '../platform/users';
+import { consoleRoutes } from './console';
+import { authenticate } from './auth';
 import { apiAccessGuard, assertEveryRouteDeclared } from './access';
 import { idempotency } from './idempotency';
-import { errorHandler, fromZod, notFound, notFoundHandler } from './errors';
-import { checkMemberShape, memberRoutes } from './members';
+import { errorHandler, notFoundHandler } from './errors';
 import { createMetrics } from './metrics';
-import { mediationRoutes } from './mediations';
 import { noticeRoutes } from './notices';
-import { villageRoutes } from './village-decisions';
-import { meetingRoutes } from './meetings';
-import { petitionRoutes } from './petitions';
 import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
 import { bodyLimits } from './body-limits';
-import { statsRoutes } from './stats';
-import { tokenRoutes } from './tokens';
 import { buildOpenApi } from './openapi';
-import { CreateUserBody } from './schemas';
+import { mountRoutes } from './route';
+import { API_ROUTES } from './routes';
 
 export interface ApiDeps {
   client: Client;
@@ -111,30 +105,7 @@ export function createApp(deps: ApiDeps): express.Express {
   api.use(authenticate(db));
   api.use(apiAccessGuard()); // the access table (api/access.ts): an undeclared route is 404, a role it does not name 403
   api.use(idempotency(db)); // Idempotency-Key on every staff action (api/idempotency.ts)
-  // The member as its schema (User) describes it: every field, `null` where a member has no level or committee.
-  api.get('/users/me', async (req, res) => {
-    const [me] = await findUsersByIds(db, [actorOf(req).id]);
-    if (!me) throw notFound('this member no longer exists');
-    res.json(me);
-  });
-  api.post('/users', async (req, res) => {
-    const actor = actorOf(req);
-    const parsed = CreateUserBody.safeParse(req.body ?? {});
-    if (!parsed.success) throw fromZod(parsed.error, 'body');
-    const body = parsed.data;
-    checkMemberShape(actor, body, deps.policy); // role, area and a mediator's unit: domain/members.ts
-    const created = await createUser(db, body, actor, deps.tokenTtlDays);
-    // The console's one-time invitation link (shown once, expiring) beside the API token.
-    const invitation = await createInvitation(db, created.user.id, actor.id);
-    res.status(201).json({ ...created, invitation: invitationLink(req, invitation) });
-  });
-  api.use('/users', memberRoutes(deps)); // PATCH /users/:id: role or area (api/members.ts)
-  api.use('/users', tokenRoutes(deps)); // revocation, rotation, deactivation (api/tokens.ts)
-  api.use('/mediations', mediationRoutes(deps));
-  api.use('/village-decisions', villageRoutes(deps));
-  api.use('/petitions', petitionRoutes(deps));
-  api.use('/meetings', meetingRoutes(deps));
-  api.use('/stats', statsRoutes(deps));
+  mountRoutes(api, API_ROUTES, deps); // every staff route, each declared once with its OpenAPI entry (api/routes.ts)
   app.use('/api/v1', api);
   app.use('/console', consoleRoutes(deps));
 

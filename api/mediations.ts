@@ -1,12 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Router, type Request } from 'express';
-import {
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
-import type { z } from 'zod';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { z } from 'zod';
 import { actorRef, type Actor } from '../domain/actors';
 import { areaKind } from '../domain/areas';
 import type { ActingStaff, MediationCase, OpenMediationInput, StaffAction } from '../domain/mediation';
@@ -15,12 +8,16 @@ import { toShanghaiIso } from '../domain/time';
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { findUsersByIds, toActor } from '../platform/users';
-import { mediationAction, mediationOpened, mediationState, mediationWorkflow, type MediationTransition } from '../workflows/mediation';
+import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { allow } from './access';
-import { actorOf, mayActIn, requireArea } from './auth';
-import { badRequest, conflict, fromTemporal, fromZod, notFound } from './errors';
-import { findInRegister, findVisible, listRegister, liveOrRegistered, afterTransition } from './register';
+import { mayActIn, requireArea } from './auth';
+import { recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process } from './cases';
+import { badRequest, notFound } from './errors';
+import { listRegister, liveOrRegistered } from './register';
+import { INTAKE_KEY, json, parse, reply, route, STAFF_ERRORS, type Route } from './route';
 import * as S from './schemas';
+
+export { parse } from './route';
 
 export interface MediationDeps {
   client: Client;
@@ -29,35 +26,42 @@ export interface MediationDeps {
   taskQueue: string;
 }
 
-export function parse<T extends z.ZodType>(schema: T, input: unknown, where = 'body'): z.infer<T> {
-  const r = schema.safeParse(input ?? {});
-  if (!r.success) throw fromZod(r.error, where);
-  return r.data;
-}
+/** Cases are read and acted on inside the member's area. */
+export const MEDIATION: Process<MediationCase> = {
+  kind: 'mediation',
+  prefix: 'MED',
+  what: 'case',
+  seed: '',
+  closed: (id) => `案件已办结 (case ${id} is finished)`,
+  mayRead: (actor, c) => mayActIn(actor, c.area),
+};
 
-const CASE_ID = /^MED-[0-9A-F]{12}$/;
-
-/** A retried request with the same Idempotency-Key from the same member maps to the same case id. */
-export function caseIdFor(actor: Actor, key: string | undefined, prefix = 'MED'): string {
-  const seed = key ? createHash('sha256').update(`${actor.id}\n${key}`).digest('hex') : randomBytes(6).toString('hex');
-  return `${prefix}-${seed.slice(0, 12).toUpperCase()}`;
+/** A retried request with the same Idempotency-Key from the same member maps to the same case id (api/cases.ts). */
+export function caseIdFor(actor: Pick<Actor, 'id'>, key: string | undefined): string {
+  return recordIdFor(MEDIATION, actor, key);
 }
 
 export const staff = (a: Actor): ActingStaff => ({ ...actorRef(a), area: a.area, level: a.level, committee: a.committee ?? null });
 
-/** Staff actions: the route, the body schema, and the workflow action it becomes (who may call it: api/access.ts). */
+/** Staff actions: the route, its summary, the body schema, and the workflow action it becomes (who may call it: api/access.ts). */
 interface ActionRoute<T extends z.ZodType> {
   path: string;
+  summary: string;
+  /** what the 200 answer is called, when not "the case after the action" */
+  answered?: string;
   schema: T;
   build(body: z.infer<T>, actor: ActingStaff, deps: MediationDeps): Promise<StaffAction> | StaffAction;
 }
-const route = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
+const action = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
 
 export const ACTION_ROUTES = [
-  route({ path: 'accept', schema: S.AcceptBody, build: (b, actor) => ({ type: 'accept', actor, note: b.note }) }),
-  route({
+  action({
+    path: 'accept', summary: 'Accept a case (mediator of the level holding it)', answered: 'accepted',
+    schema: S.AcceptBody, build: (b, actor) => ({ type: 'accept', actor, note: b.note }),
+  }),
+  action({
     path: 'assign',
-   
+    summary: 'Assign mediators of the unit holding the case',
     schema: S.AssignBody,
     async build(b, actor, { db }) {
       const users = await findUsersByIds(db, b.mediatorIds);
@@ -66,16 +70,46 @@ export const ACTION_ROUTES = [
       return { type: 'assign', actor, mediators: users.map((u) => staff(toActor(u))) };
     },
   }),
-  route({ path: 'sessions', schema: S.SessionBody, build: (b, actor) => ({ type: 'recordSession', actor, heldAt: toShanghaiIso(Date.parse(b.heldAt)), summary: b.summary }) }),
-  route({ path: 'escalate', schema: S.EscalateBody, build: (b, actor) => ({ type: 'requestEscalation', actor, reason: b.reason }) }),
-  route({ path: 'agreement', schema: S.AgreementBody, build: (b, actor) => ({ type: 'recordAgreement', actor, agreement: b }) }),
-  route({ path: 'failure', schema: S.FailureBody, build: (b, actor) => ({ type: 'recordFailure', actor, reason: b.reason, route: b.route }) }),
-  route({ path: 'withdrawal', schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordWithdrawal', actor, party: b.party, reason: b.reason }) }),
-  route({ path: 'refusal', schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordRefusal', actor, party: b.party, reason: b.reason }) }),
-  route({ path: 'urge', schema: S.UrgeBody, build: (b, actor) => ({ type: 'urge', actor, message: b.message }) }),
-  route({ path: 'explanation', schema: S.ExplanationBody, build: (b, actor) => ({ type: 'explain', actor, explanation: b.explanation, targetDate: b.targetDate }) }),
-  route({ path: 'judicial-confirmation', schema: S.JudicialBody, build: (b, actor) => ({ type: 'judicialConfirmation', actor, status: b.status }) }),
-  route({ path: 'follow-up', schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }) }),
+  action({
+    path: 'sessions', summary: 'Record a mediation session',
+    schema: S.SessionBody, build: (b, actor) => ({ type: 'recordSession', actor, heldAt: toShanghaiIso(Date.parse(b.heldAt)), summary: b.summary }),
+  }),
+  action({
+    path: 'escalate', summary: 'Request escalation to the next level, with a reason',
+    schema: S.EscalateBody, build: (b, actor) => ({ type: 'requestEscalation', actor, reason: b.reason }),
+  }),
+  action({
+    path: 'agreement', summary: 'Record the agreement; closes the case', answered: 'closed with an agreement',
+    schema: S.AgreementBody, build: (b, actor) => ({ type: 'recordAgreement', actor, agreement: b }),
+  }),
+  action({
+    path: 'failure', summary: 'Record failure: climbs at village and township; at county ends with the route told',
+    schema: S.FailureBody, build: (b, actor) => ({ type: 'recordFailure', actor, reason: b.reason, route: b.route }),
+  }),
+  action({
+    path: 'withdrawal', summary: "Record a party's withdrawal (ends the case, Art. 23)",
+    schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordWithdrawal', actor, party: b.party, reason: b.reason }),
+  }),
+  action({
+    path: 'refusal', summary: "Record a party's refusal (ends the case, Art. 17)",
+    schema: S.PartyEndBody, build: (b, actor) => ({ type: 'recordRefusal', actor, party: b.party, reason: b.reason }),
+  }),
+  action({
+    path: 'urge', summary: 'Supervisor urge (督办); on an overdue case the mediators owe an explanation',
+    schema: S.UrgeBody, build: (b, actor) => ({ type: 'urge', actor, message: b.message }),
+  }),
+  action({
+    path: 'explanation', summary: 'Explain an overdue case, with a new target date',
+    schema: S.ExplanationBody, build: (b, actor) => ({ type: 'explain', actor, explanation: b.explanation, targetDate: b.targetDate }),
+  }),
+  action({
+    path: 'judicial-confirmation', summary: 'Judicial confirmation: applied (within 30 days), confirmed, refused',
+    schema: S.JudicialBody, build: (b, actor) => ({ type: 'judicialConfirmation', actor, status: b.status }),
+  }),
+  action({
+    path: 'follow-up', summary: 'Follow-up visit (回访): performed, or reopen / refer to court',
+    schema: S.FollowUpBody, build: (b, actor) => ({ type: 'recordFollowUp', actor, performed: b.performed, notes: b.notes, next: b.next }),
+  }),
 ];
 
 /**
@@ -87,8 +121,6 @@ export function mediationPolicy(policy: Policy): Policy {
   return rest as Policy;
 }
 
-const caseAfter = (db: Db, r: MediationCase | MediationTransition) => afterTransition<MediationCase>(db, 'mediation', r);
-
 /**
  * Starts a case (or, for a retried id, finds it) and answers once it is in the register. Also used by the petition
  * API to transfer a petition to mediation (访调对接).
@@ -98,31 +130,22 @@ export async function startMediationCase(
   input: Omit<OpenMediationInput, 'reportedAt' | 'policy'>,
 ): Promise<{ case: MediationCase; fresh: boolean }> {
   const now = Date.now();
-  try {
-    const r = await deps.client.workflow.executeUpdateWithStart(mediationOpened, {
-      startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, {
-        workflowId: input.caseId,
-        taskQueue: deps.taskQueue,
-        args: [{ ...input, reportedAt: now, policy: mediationPolicy(deps.policy) }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    });
-    const c = await caseAfter(deps.db, r);
-    return { case: c, fresh: c.openedAt === toShanghaiIso(now) };
-  } catch (err) {
-    // Same id, but the case's workflow has already ended: answer with the case from the register.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw fromTemporal(err, input.caseId);
-    const existing = await findInRegister<MediationCase>(deps.db, 'mediation', input.caseId);
-    if (!existing) throw err;
-    return { case: existing, fresh: false };
-  }
+  const { record, fresh } = await startRecord<MediationCase>(
+    deps,
+    MEDIATION,
+    input.caseId,
+    (o) => deps.client.workflow.executeUpdateWithStart(mediationOpened, {
+      startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, { ...o, args: [{ ...input, reportedAt: now, policy: mediationPolicy(deps.policy) }] }),
+    }),
+    (c) => c.openedAt === toShanghaiIso(now),
+  );
+  return { case: record, fresh };
 }
 
 /** The case as its area rules allow this member to see it: 404 alike when unknown or outside the member's area, so
  *  that a stranger learns nothing of which ids exist. */
 export function visibleCase(db: Db, actor: Actor, id: string): Promise<MediationCase> {
-  return findVisible<MediationCase>(db, 'mediation', id, CASE_ID, 'case', (c) => mayActIn(actor, c.area));
+  return visibleRecord(db, MEDIATION, actor, id);
 }
 
 /**
@@ -136,8 +159,12 @@ export async function reportDispute(
   input: unknown,
 ): Promise<{ case: MediationCase; fresh: boolean }> {
   allow(actor, 'POST /api/v1/mediations');
+  return openDispute(deps, actor, key, parse(S.CreateMediationBody, input));
+}
+
+/** reportDispute with a validated body. */
+async function openDispute(deps: MediationDeps, actor: Actor, key: string | undefined, body: z.infer<typeof S.CreateMediationBody>) {
   if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
-  const body = parse(S.CreateMediationBody, input);
   if (!findCategory(deps.policy, body.category)) {
     throw badRequest(`category: unknown category ${body.category}; one of ${deps.policy.mediation.categories.map((c) => c.code).join(', ')}`);
   }
@@ -147,93 +174,101 @@ export async function reportDispute(
 }
 
 /**
- * One staff action on a case (the API's POST /mediations/:id/<path> and the console's forms): role, body, area, then
- * the workflow's update, whose validator runs the domain check (checkMediationAction).
+ * One staff action on a case (the console's forms; the API's routes below): role, body, area, then the workflow's
+ * update, whose validator runs the domain check (checkMediationAction).
  */
 export async function performMediationAction(deps: MediationDeps, actor: Actor, id: string, path: string, input: unknown): Promise<MediationCase> {
   const r = ACTION_ROUTES.find((x) => x.path === path);
   if (!r) throw notFound(`no action ${path}`);
   allow(actor, `POST /api/v1/mediations/{id}/${r.path}`);
-  const body = parse(r.schema, input);
+  return actOnCase(deps, actor, id, r, parse(r.schema, input));
+}
+
+async function actOnCase(deps: MediationDeps, actor: Actor, id: string, r: ActionRoute<z.ZodType>, body: unknown): Promise<MediationCase> {
   const c = await visibleCase(deps.db, actor, id);
-  const finishedMsg = `案件已办结 (case ${c.id} is finished)`;
-  if (c.finished) throw conflict(finishedMsg);
-  const action = await r.build(body, staff(actor), deps);
-  try {
-    return await caseAfter(deps.db, await deps.client.workflow.getHandle(c.id).executeUpdate(mediationAction, { args: [action] }));
-  } catch (err) {
-    // The workflow may have finished between the read and the update.
-    if (err instanceof WorkflowNotFoundError && (await findInRegister<MediationCase>(deps.db, 'mediation', c.id))?.finished) throw conflict(finishedMsg);
-    throw fromTemporal(err, c.id);
-  }
+  refuseClosed(MEDIATION, c);
+  const a = await r.build(body, staff(actor), deps);
+  return sendAction<MediationCase>(deps, MEDIATION, c, (h) => h.executeUpdate(mediationAction, { args: [a] }));
 }
 
-export function mediationRoutes(deps: MediationDeps): Router {
-  const { client, db, policy } = deps;
-  const router = Router();
+const caseParams = z.object({ id: z.string().openapi({ example: 'MED-3F9A0C21D4E7' }) });
+const noCase = json(S.ErrorSchema, 'no such case');
 
-  router.post('/', async (req, res) => {
-    const { case: c, fresh } = await reportDispute(deps, actorOf(req), req.header('idempotency-key'), req.body);
-    res.status(fresh ? 201 : 200).location(`/api/v1/mediations/${c.id}`).json(c);
-  });
-
+/** /api/v1/mediations: each route declared once, served and documented from here (api/route.ts). */
+export const MEDIATION_ROUTES: Route[] = [
+  route({
+    method: 'post', path: '/api/v1/mediations', summary: 'Report a dispute (grid worker or mediator, inside its area)',
+    headers: INTAKE_KEY, body: S.CreateMediationBody,
+    responses: { 201: json(S.MediationCaseSchema, 'case opened'), 200: json(S.MediationCaseSchema, 'same Idempotency-Key: the case already opened'), ...STAFF_ERRORS },
+    async handle({ deps, actor, key, body }) {
+      const { case: c, fresh } = await openDispute(deps, actor, key, body);
+      return reply(fresh ? 201 : 200, c, `/api/v1/mediations/${c.id}`);
+    },
+  }),
   /** The register, filtered, inside the member's area (supervisors' view of every case). */
-  router.get('/', async (req, res) => {
-    const actor = actorOf(req);
-    const q = parse(S.ListQuery, req.query, 'query');
-    const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
-    if (area) requireArea(actor, area);
-    const rows = await listRegister<MediationCase>(
-      db,
-      'mediation',
-      { area, status: q.status, level: q.level, category: q.category, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
-      q,
-      ['id', 'status', 'level', 'area', 'category', 'categoryName', 'summary', 'overdue', 'openedAt', 'deadlines', 'outcome'],
-    );
-    res.json({
-      items: rows.map((c) => ({
-        id: c.id, status: c.status, level: c.level, area: c.area, category: c.category, categoryName: c.categoryName,
-        summary: c.summary, overdue: c.overdue, openedAt: c.openedAt, deadlines: c.deadlines, outcome: c.outcome?.kind ?? null,
-      })),
-      limit: q.limit,
-      offset: q.offset,
-    });
-  });
-
+  route({
+    method: 'get', path: '/api/v1/mediations', summary: 'The register inside your area', query: S.ListQuery,
+    responses: { 200: { description: 'cases' }, ...STAFF_ERRORS },
+    async handle({ deps: { db }, actor, query: q }) {
+      const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
+      if (area) requireArea(actor, area);
+      const rows = await listRegister<MediationCase>(
+        db,
+        'mediation',
+        { area, status: q.status, level: q.level, category: q.category, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
+        q,
+        ['id', 'status', 'level', 'area', 'category', 'categoryName', 'summary', 'overdue', 'openedAt', 'deadlines', 'outcome'],
+      );
+      return {
+        items: rows.map((c) => ({
+          id: c.id, status: c.status, level: c.level, area: c.area, category: c.category, categoryName: c.categoryName,
+          summary: c.summary, overdue: c.overdue, openedAt: c.openedAt, deadlines: c.deadlines, outcome: c.outcome?.kind ?? null,
+        })),
+        limit: q.limit,
+        offset: q.offset,
+      };
+    },
+  }),
   /** Statistics for supervisors: counts by level and status, overdue, outcomes, inside the member's area. */
-  router.get('/stats', async (req, res) => {
-    const actor = actorOf(req);
-    const q = parse(S.ListQuery.pick({ area: true }), req.query, 'query');
-    const area = q.area ?? (actor.area === '*' ? '' : actor.area);
-    if (area) requireArea(actor, area);
-    const r = await db.query<{ level: string; status: string; overdue: boolean; outcome: string | null; n: number }>(
-      `SELECT level, status, overdue, snapshot->'outcome'->>'kind' AS outcome, count(*)::int AS n FROM cases
-        WHERE kind = 'mediation' AND ($1 = '' OR ${sqlAreaWithin('area', '$1')})
-        GROUP BY 1, 2, 3, 4`,
-      [area],
-    );
-    const stats = { area: area || '*', total: 0, byLevel: {} as Record<string, number>, byStatus: {} as Record<string, number>, overdue: 0, outcomes: {} as Record<string, number> };
-    for (const row of r.rows) {
-      stats.total += row.n;
-      if (row.status !== 'closed') stats.byLevel[row.level] = (stats.byLevel[row.level] ?? 0) + row.n;
-      stats.byStatus[row.status] = (stats.byStatus[row.status] ?? 0) + row.n;
-      if (row.overdue) stats.overdue += row.n;
-      if (row.outcome) stats.outcomes[row.outcome] = (stats.outcomes[row.outcome] ?? 0) + row.n;
-    }
-    res.json(stats);
-  });
-
-  router.get('/:id', async (req, res) => {
-    const actor = actorOf(req);
-    const c = await visibleCase(db, actor, req.params.id);
-    res.json(await liveOrRegistered(client, c, mediationState, req));
-  });
-
-  for (const r of ACTION_ROUTES) {
-    router.post(`/:id/${r.path}`, async (req: Request, res) => {
-      res.json(await performMediationAction(deps, actorOf(req), req.params.id as string, r.path, req.body));
-    });
-  }
-
-  return router;
-}
+  route({
+    method: 'get', path: '/api/v1/mediations/stats', summary: 'Counts by level, status, outcome and overdue inside your area',
+    query: S.ListQuery.pick({ area: true }),
+    responses: { 200: { description: 'statistics' }, ...STAFF_ERRORS },
+    async handle({ deps: { db }, actor, query: q }) {
+      const area = q.area ?? (actor.area === '*' ? '' : actor.area);
+      if (area) requireArea(actor, area);
+      const r = await db.query<{ level: string; status: string; overdue: boolean; outcome: string | null; n: number }>(
+        `SELECT level, status, overdue, snapshot->'outcome'->>'kind' AS outcome, count(*)::int AS n FROM cases
+          WHERE kind = 'mediation' AND ($1 = '' OR ${sqlAreaWithin('area', '$1')})
+          GROUP BY 1, 2, 3, 4`,
+        [area],
+      );
+      const stats = { area: area || '*', total: 0, byLevel: {} as Record<string, number>, byStatus: {} as Record<string, number>, overdue: 0, outcomes: {} as Record<string, number> };
+      for (const row of r.rows) {
+        stats.total += row.n;
+        if (row.status !== 'closed') stats.byLevel[row.level] = (stats.byLevel[row.level] ?? 0) + row.n;
+        stats.byStatus[row.status] = (stats.byStatus[row.status] ?? 0) + row.n;
+        if (row.overdue) stats.overdue += row.n;
+        if (row.outcome) stats.outcomes[row.outcome] = (stats.outcomes[row.outcome] ?? 0) + row.n;
+      }
+      return stats;
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/mediations/{id}', summary: 'Live state of a case with its timeline', params: caseParams,
+    responses: { 200: json(S.MediationCaseSchema, 'the case'), 404: noCase, ...STAFF_ERRORS },
+    async handle({ deps: { db, client }, actor, params, req }) {
+      return liveOrRegistered(client, await visibleCase(db, actor, params.id), mediationState, req);
+    },
+  }),
+  ...ACTION_ROUTES.map((a) =>
+    route({
+      method: 'post', path: `/api/v1/mediations/{id}/${a.path}`, summary: a.summary, params: caseParams, body: a.schema,
+      responses: {
+        200: json(S.MediationCaseSchema, a.answered ?? 'the case after the action'), 404: noCase,
+        409: json(S.ErrorSchema, 'the case state does not allow it'), ...STAFF_ERRORS,
+      },
+      handle: ({ deps, actor, params, body }) => actOnCase(deps, actor, params.id, a, body),
+    }),
+  ),
+];

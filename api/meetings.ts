@@ -1,17 +1,17 @@
-import { Router } from 'express';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { actorRef, type Actor, type Role } from '../domain/actors';
 import { areaSegments } from '../domain/areas';
 import type { Policy } from '../domain/policy';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { meetingIdPrefix, meetingScheduleId, meetingSettings, ScheduleNotFoundError } from '../platform/schedules';
 import { meetingState, meetingWorkflow, recordMinutes } from '../workflows/meeting';
 import { allow, rolesOf } from './access';
-import { actorOf, mayActIn } from './auth';
+import { mayActIn } from './auth';
 import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
-import { parse } from './mediations';
+import { json, reply, route, STAFF_ERRORS, type Route } from './route';
+import { ErrorSchema } from './schemas';
 import { CallMeetingBody, MeetingQuery, MinutesBody } from './petition-schemas';
 
 export interface MeetingDeps {
@@ -123,62 +123,65 @@ export async function callMeeting(
   return { id, county };
 }
 
-/** The weekly dispatch meeting, one per county: its schedule, agendas, minutes and records. */
-export function meetingRoutes({ client, db, policy, taskQueue }: MeetingDeps): Router {
-  const router = Router();
+const meetingParams = z.object({ id: z.string() });
 
-  const meeting = (actor: Actor, id: string) => findMeeting(db, actor, id);
-
-  router.get('/', async (req, res) => {
-    const actor = actorOf(req);
-    const q = parse(MeetingQuery, req.query, 'query');
-    res.json({ items: (await listMeetings(db, actor, q.county)).map(view) });
-  });
-
-  router.get('/schedule', async (req, res) => {
-    const actor = actorOf(req);
-    const county = countyFor(actor, parse(MeetingQuery, req.query, 'query').county, 'the meeting schedule');
-    let d;
-    try {
-      d = await client.schedule.getHandle(meetingScheduleId(taskQueue, county)).describe();
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) throw notFound(`${county} has no meeting schedule yet: it is created with the county's first petition`);
-      throw err;
-    }
-    res.json({
-      scheduleId: d.scheduleId,
-      county,
-      calendars: d.spec.calendars,
-      timezone: d.spec.timezone,
-      nextMeetings: d.info.nextActionTimes.slice(0, 3).map((t) => toShanghaiIso(t)),
-      recentMeetings: d.info.recentActions.map((a) => ({ at: toShanghaiIso(a.takenAt), meetingId: a.action.workflow.workflowId })),
-    });
-  });
-
+/** /api/v1/meetings, the weekly dispatch meeting, one per county: each route declared once, served and documented here. */
+export const MEETING_ROUTES: Route[] = [
+  route({
+    method: 'get', path: '/api/v1/meetings', summary: "A county's meeting records (date, chair, attendees, agenda, directions); default: your county",
+    query: MeetingQuery, responses: { 200: { description: 'meetings' }, ...STAFF_ERRORS },
+    handle: async ({ deps: { db }, actor, query }) => ({ items: (await listMeetings(db, actor, query.county)).map(view) }),
+  }),
+  route({
+    method: 'get', path: '/api/v1/meetings/schedule', summary: "A county's weekly schedule and its next runs; default: your county",
+    query: MeetingQuery,
+    responses: { 200: { description: 'schedule' }, 404: json(ErrorSchema, 'the county has no petitions yet, so no schedule'), ...STAFF_ERRORS },
+    async handle({ deps: { client, taskQueue }, actor, query }) {
+      const county = countyFor(actor, query.county, 'the meeting schedule');
+      let d;
+      try {
+        d = await client.schedule.getHandle(meetingScheduleId(taskQueue, county)).describe();
+      } catch (err) {
+        if (err instanceof ScheduleNotFoundError) throw notFound(`${county} has no meeting schedule yet: it is created with the county's first petition`);
+        throw err;
+      }
+      return {
+        scheduleId: d.scheduleId,
+        county,
+        calendars: d.spec.calendars,
+        timezone: d.spec.timezone,
+        nextMeetings: d.info.nextActionTimes.slice(0, 3).map((t) => toShanghaiIso(t)),
+        recentMeetings: d.info.recentActions.map((a) => ({ at: toShanghaiIso(a.takenAt), meetingId: a.action.workflow.workflowId })),
+      };
+    },
+  }),
   /** Holds a county's meeting now (outside the weekly schedule): builds and sends the agenda; returns the meeting id. */
-  router.post('/', async (req, res) => {
-    const actor = actorOf(req);
-    allow(actor, 'POST /api/v1/meetings'); // before the body is read
-    const { id, county } = await callMeeting({ client, policy, taskQueue }, actor, parse(CallMeetingBody, req.body).county);
-    res.status(202).location(`/api/v1/meetings/${encodeURIComponent(id)}`).json({ id, county });
-  });
-
-  router.get('/:id', async (req, res) => {
-    const actor = actorOf(req);
-    const row = await meeting(actor, req.params.id);
-    let live: unknown = null;
-    try {
-      live = await client.workflow.getHandle(req.params.id).query(meetingState);
-    } catch {
-      // a finished meeting whose history is gone answers from the record alone
-    }
-    res.json({ ...view(row), live });
-  });
-
-  router.post('/:id/minutes', async (req, res) => {
-    const actor = actorOf(req);
-    res.json(await recordMeetingMinutes({ client, db }, actor, req.params.id, parse(MinutesBody, req.body)));
-  });
-
-  return router;
-}
+  route({
+    method: 'post', path: '/api/v1/meetings', summary: "Hold a county's meeting now (the weekly one runs by schedule); default: your county",
+    body: CallMeetingBody,
+    responses: { 202: { description: 'meeting started' }, 409: json(ErrorSchema, 'a meeting of the county was called this second'), ...STAFF_ERRORS },
+    async handle({ deps, actor, body }) {
+      const { id, county } = await callMeeting(deps, actor, body.county);
+      return reply(202, { id, county }, `/api/v1/meetings/${encodeURIComponent(id)}`);
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/meetings/{id}', summary: 'A meeting: agenda, minutes, flags', params: meetingParams,
+    responses: { 200: { description: 'meeting' }, 404: json(ErrorSchema, 'no such meeting'), ...STAFF_ERRORS },
+    async handle({ deps: { client, db }, actor, params }) {
+      const row = await findMeeting(db, actor, params.id);
+      let live: unknown = null;
+      try {
+        live = await client.workflow.getHandle(params.id).query(meetingState);
+      } catch {
+        // a finished meeting whose history is gone answers from the record alone
+      }
+      return { ...view(row), live };
+    },
+  }),
+  route({
+    method: 'post', path: '/api/v1/meetings/{id}/minutes', summary: 'Record the minutes: a direction per petition', params: meetingParams, body: MinutesBody,
+    responses: { 200: { description: 'directions sent to the petitions; what got none is flagged' }, 409: json(ErrorSchema, 'not on the agenda, or already recorded'), ...STAFF_ERRORS },
+    handle: ({ deps, actor, params, body }) => recordMeetingMinutes(deps, actor, params.id, body),
+  }),
+];

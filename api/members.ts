@@ -1,15 +1,14 @@
-import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { Router } from 'express';
 import { z } from 'zod';
 import { ROLES, type Actor } from '../domain/actors';
 import { grantRefusal, memberRefusal, type MemberShape } from '../domain/members';
 import type { Policy } from '../domain/policy';
 import type { Db } from '../platform/db';
-import { changeUser, findMemberForTokens, type MemberChange, type UserView } from '../platform/users';
+import { changeUser, createUser, findMemberForTokens, findUsersByIds, type MemberChange, type UserView } from '../platform/users';
+import { createInvitation, invitationLink } from './console';
 import { allow } from './access';
-import { actorOf } from './auth';
-import { badRequest, conflict, forbidden, fromZod, notFound } from './errors';
-import { Area, ErrorSchema, User } from './schemas';
+import { badRequest, conflict, forbidden, notFound } from './errors';
+import { json, reply, route, STAFF_ERRORS, type Route } from './route';
+import { Area, CreatedUser, CreateUserBody, ErrorSchema, User } from './schemas';
 
 /**
  * Members' roles and areas: the one check of a member's shape for the API (POST and PATCH /api/v1/users) and the
@@ -67,34 +66,45 @@ export async function changeMember(deps: { db: Db; policy: Policy }, actor: Acto
   return r.after;
 }
 
-export function memberRoutes(deps: { db: Db; policy: Policy }): Router {
-  const router = Router();
-  router.patch('/:id', async (req, res) => {
-    const actor = actorOf(req);
-    allow(actor, 'PATCH /api/v1/users/{id}');
-    const parsed = ChangeUserBody.safeParse(req.body ?? {});
-    if (!parsed.success) throw fromZod(parsed.error, 'body');
-    const m = await changeableMember(deps.db, actor, req.params.id);
-    res.json(await changeMember(deps, actor, m, mergeChange(m, parsed.data)));
-  });
-  return router;
-}
+const memberParams = z.object({ id: z.string().openapi({ example: 'u_3f9a0c21d4e7a1b2' }) });
 
-export function memberPaths(security: Record<string, string[]>[]): RouteConfig[] {
-  const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-  return [
-    {
-      method: 'patch', path: '/api/v1/users/{id}', security,
-      summary: "Change a member's role or area (administrator, inside its area, with the rules of creation); audited with before and after",
-      request: { params: z.object({ id: z.string().openapi({ example: 'u_3f9a0c21d4e7a1b2' }) }), body: { content: { 'application/json': { schema: ChangeUserBody } } } },
-      responses: {
-        200: json(User, 'the member after the change'),
-        400: json(ErrorSchema, 'invalid input, or a mediator without its level, area of that level or committee (the message names the field)'),
-        401: json(ErrorSchema, 'missing, unknown, revoked or expired token'),
-        403: json(ErrorSchema, 'not an administrator, or a role or area it may not grant'),
-        404: json(ErrorSchema, 'no such member inside your area'),
-        409: json(ErrorSchema, 'yourself, the built-in administrator, or a deactivated member'),
-      },
+/** /api/v1/users (the member itself, creation, a change of role or area): each route declared once, served and documented here. */
+export const MEMBER_ROUTES: Route[] = [
+  // The member as its schema (User) describes it: every field, `null` where a member has no level or committee.
+  route({
+    method: 'get', path: '/api/v1/users/me', summary: 'The authenticated staff member',
+    responses: { 200: json(User, 'me'), 401: STAFF_ERRORS[401] },
+    async handle({ deps: { db }, actor }) {
+      const [me] = await findUsersByIds(db, [actor.id]);
+      if (!me) throw notFound('this member no longer exists');
+      return me;
     },
-  ];
-}
+  }),
+  route({
+    method: 'post', path: '/api/v1/users', summary: 'Create a staff member (administrator only); returns its token once', body: CreateUserBody,
+    responses: { 201: json(CreatedUser, 'created'), ...STAFF_ERRORS },
+    async handle({ deps, actor, body, req }) {
+      checkMemberShape(actor, body, deps.policy); // role, area and a mediator's unit: domain/members.ts
+      const created = await createUser(deps.db, body, actor, deps.tokenTtlDays);
+      // The console's one-time invitation link (shown once, expiring) beside the API token.
+      const invitation = await createInvitation(deps.db, created.user.id, actor.id);
+      return reply(201, { ...created, invitation: invitationLink(req, invitation) });
+    },
+  }),
+  route({
+    method: 'patch', path: '/api/v1/users/{id}', params: memberParams, body: ChangeUserBody,
+    summary: "Change a member's role or area (administrator, inside its area, with the rules of creation); audited with before and after",
+    responses: {
+      200: json(User, 'the member after the change'),
+      400: json(ErrorSchema, 'invalid input, or a mediator without its level, area of that level or committee (the message names the field)'),
+      401: json(ErrorSchema, 'missing, unknown, revoked or expired token'),
+      403: json(ErrorSchema, 'not an administrator, or a role or area it may not grant'),
+      404: json(ErrorSchema, 'no such member inside your area'),
+      409: json(ErrorSchema, 'yourself, the built-in administrator, or a deactivated member'),
+    },
+    async handle({ deps, actor, params, body }) {
+      const m = await changeableMember(deps.db, actor, params.id);
+      return changeMember(deps, actor, m, mergeChange(m, body));
+    },
+  }),
+];

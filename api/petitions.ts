@@ -1,11 +1,5 @@
-import { Router, type Request } from 'express';
-import {
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
-import type { z } from 'zod';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { z } from 'zod';
 import { actorRef, type Actor } from '../domain/actors';
 import { areaSegments } from '../domain/areas';
 import { findCategory, type Policy } from '../domain/policy';
@@ -20,14 +14,17 @@ import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
 import { countyScheduleEnsurer } from '../platform/schedules';
 import { findUsersByIds } from '../platform/users';
-import { petitionAction, petitionRegistered, petitionState, petitionWorkflow, type PetitionTransition } from '../workflows/petition';
-import { allow } from './access';
-import { actorOf, mayActIn, requireArea } from './auth';
-import { badRequest, conflict, fromTemporal, notFound } from './errors';
-import { caseIdFor, parse, startMediationCase } from './mediations';
+import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } from '../workflows/petition';
 import { mediationOpened } from '../workflows/mediation';
+import { allow } from './access';
+import { mayActIn, requireArea } from './auth';
+import { recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process } from './cases';
+import { badRequest, conflict, notFound } from './errors';
+import { startMediationCase } from './mediations';
 import * as S from './petition-schemas';
-import { findInRegister, findVisible, listRegister, liveOrRegistered, type RegisterFilter, afterTransition } from './register';
+import { listRegister, liveOrRegistered, type RegisterFilter } from './register';
+import { json, parse, reply, route, STAFF_ERRORS, type Route } from './route';
+import { ErrorSchema } from './schemas';
 
 export interface PetitionDeps {
   client: Client;
@@ -36,14 +33,13 @@ export interface PetitionDeps {
   taskQueue: string;
 }
 
-const PETITION_ID = /^PET-[0-9A-F]{12}$/;
-
 interface PetitionRoute<T extends z.ZodType> {
   path: string;
+  summary: string;
   schema: T;
   build(body: z.infer<T>, actor: Actor, p: Petition, deps: PetitionDeps): Promise<PetitionStaffAction> | PetitionStaffAction;
 }
-const route = <T extends z.ZodType>(r: PetitionRoute<T>) => r as unknown as PetitionRoute<z.ZodType>;
+const action = <T extends z.ZodType>(r: PetitionRoute<T>) => r as unknown as PetitionRoute<z.ZodType>;
 
 /**
  * Petitions hold the petitioner's contact details and the reply: they are read by petition officers inside their
@@ -55,10 +51,20 @@ export function requireReader(actor: Actor, _what?: string): void {
 export const mayReadPetition = (actor: Actor, p: Petition): boolean =>
   actor.role === 'leader' ? p.leader?.id === actor.id : mayActIn(actor, p.area);
 
+/** Petitions are read by officers inside their area and by their own leader. */
+export const PETITION: Process<Petition> = {
+  kind: 'petition',
+  prefix: 'PET',
+  what: 'petition',
+  seed: '',
+  closed: (id) => `信访事项已办结 (petition ${id} is closed)`,
+  mayRead: mayReadPetition,
+};
+
 /** 403 for a role that reads no petitions; 404 for one the member may not read, as for an unknown id. */
 export async function visiblePetition(db: Db, actor: Actor, id: string): Promise<Petition> {
   requireReader(actor, 'petitions');
-  return findVisible<Petition>(db, 'petition', id, PETITION_ID, 'petition', (p) => mayReadPetition(actor, p));
+  return visibleRecord(db, PETITION, actor, id);
 }
 
 /** Which part of the register a member's list covers: a leader its own petitions, an officer its area (or a part of it). */
@@ -78,15 +84,13 @@ export function petitionPolicy(policy: Policy): Policy {
   return rest;
 }
 
-const petitionAfter = (db: Db, r: Petition | PetitionTransition) => afterTransition<Petition>(db, 'petition', r);
-
 /** Staff steps on a petition: the route and the workflow action its body becomes. */
 export const ACTION_ROUTES = [
-  route({ path: 'assign', schema: S.AssignBody, build: (b, a) => ({ type: 'assign', actor: actorRef(a), unit: { name: b.unit, headName: b.unitHead } }) }),
-  route({ path: 'accept', schema: S.AcceptBody, build: (b, a) => ({ type: 'accept', actor: actorRef(a), notice: b.notice }) }),
-  route({ path: 'objection', schema: S.ObjectBody, build: (b, a) => ({ type: 'object', actor: actorRef(a), reasons: b.reasons }) }),
-  route({
-    path: 'leader',
+  action({ path: 'assign', summary: 'Forward or assign to a unit (within 15 days)', schema: S.AssignBody, build: (b, a) => ({ type: 'assign', actor: actorRef(a), unit: { name: b.unit, headName: b.unitHead } }) }),
+  action({ path: 'accept', summary: "The unit's written acceptance notice (within 15 days)", schema: S.AcceptBody, build: (b, a) => ({ type: 'accept', actor: actorRef(a), notice: b.notice }) }),
+  action({ path: 'objection', summary: 'The unit is not competent (within 5 working days): back for re-assignment', schema: S.ObjectBody, build: (b, a) => ({ type: 'object', actor: actorRef(a), reasons: b.reasons }) }),
+  action({
+    path: 'leader', summary: 'Name or change the responsible leader (包案领导)',
     schema: S.LeaderBody,
     async build(b, a, _p, { db }) {
       const [leader] = await findUsersByIds(db, [b.leaderId]);
@@ -94,16 +98,16 @@ export const ACTION_ROUTES = [
       return { type: 'assignLeader', actor: actorRef(a), leader: { id: leader.id, name: leader.name, role: leader.role } };
     },
   }),
-  route({ path: 'extension', schema: S.ExtendBody, build: (b, a) => ({ type: 'extend', actor: actorRef(a), ...b }) }),
-  route({ path: 'reply', schema: S.ReplyBody, build: (b, a) => ({ type: 'reply', actor: actorRef(a), ...b }) }),
-  route({ path: 'review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReview', actor: actorRef(a), reason: b.reason }) }),
-  route({ path: 'review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReview', actor: actorRef(a), opinion: b.opinion }) }),
-  route({ path: 're-review-request', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReReview', actor: actorRef(a), reason: b.reason }) }),
-  route({ path: 'hearing-start', schema: S.EmptyBody, build: (_b, a) => ({ type: 'startHearing', actor: actorRef(a) }) }),
-  route({ path: 'hearing-end', schema: S.EmptyBody, build: (_b, a) => ({ type: 'endHearing', actor: actorRef(a) }) }),
-  route({ path: 're-review-answer', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReReview', actor: actorRef(a), opinion: b.opinion }) }),
-  route({
-    path: 'transfer-to-mediation',
+  action({ path: 'extension', summary: 'One extension of at most 30 days, approved by the unit head', schema: S.ExtendBody, build: (b, a) => ({ type: 'extend', actor: actorRef(a), ...b }) }),
+  action({ path: 'reply', summary: 'The written reply (答复意见书): archived and mailed', schema: S.ReplyBody, build: (b, a) => ({ type: 'reply', actor: actorRef(a), ...b }) }),
+  action({ path: 'review-request', summary: 'Review (复查) requested within 30 days of the reply', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReview', actor: actorRef(a), reason: b.reason }) }),
+  action({ path: 'review-answer', summary: 'The review answer (within 30 days)', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReview', actor: actorRef(a), opinion: b.opinion }) }),
+  action({ path: 're-review-request', summary: 'Re-review (复核) requested within 30 days of the review answer', schema: S.ReasonBody, build: (b, a) => ({ type: 'requestReReview', actor: actorRef(a), reason: b.reason }) }),
+  action({ path: 'hearing-start', summary: 'A hearing starts: the re-review clock pauses', schema: S.EmptyBody, build: (_b, a) => ({ type: 'startHearing', actor: actorRef(a) }) }),
+  action({ path: 'hearing-end', summary: 'The hearing ends: the clock resumes', schema: S.EmptyBody, build: (_b, a) => ({ type: 'endHearing', actor: actorRef(a) }) }),
+  action({ path: 're-review-answer', summary: 'The re-review answer: the petition closes for good', schema: S.OpinionBody, build: (b, a) => ({ type: 'answerReReview', actor: actorRef(a), opinion: b.opinion }) }),
+  action({
+    path: 'transfer-to-mediation', summary: 'Transfer a civil dispute to mediation (访调对接)',
     schema: S.TransferBody,
     async build(b, a, p, deps) {
       const { policy } = deps;
@@ -128,39 +132,45 @@ export const ACTION_ROUTES = [
 ];
 
 /**
- * One staff step on a petition (the API's POST /petitions/:id/<path> and the console's forms): role, body, who may
- * read the petition, then the workflow's update, whose validator runs the domain check (checkPetitionAction).
+ * One staff step on a petition (the console's forms; the API's routes below): role, body, who may read the petition,
+ * then the workflow's update, whose validator runs the domain check (checkPetitionAction).
  */
 export async function performPetitionAction(deps: PetitionDeps, actor: Actor, id: string, path: string, input: unknown): Promise<Petition> {
-  const { client, db, policy } = deps;
   const r = ACTION_ROUTES.find((x) => x.path === path);
   if (!r) throw notFound(`no action ${path}`);
   allow(actor, `POST /api/v1/petitions/{id}/${r.path}`);
-  const body = parse(r.schema, input);
+  return actOnPetition(deps, actor, id, r, parse(r.schema, input));
+}
+
+async function actOnPetition(deps: PetitionDeps, actor: Actor, id: string, r: PetitionRoute<z.ZodType>, body: unknown): Promise<Petition> {
+  const { client, db, policy } = deps;
   const p = await visiblePetition(db, actor, id);
+  /** A closed petition's refusal names the step's own reason when the domain gives one (a time limit, say). */
   const closed = (q: Petition, a: PetitionStaffAction) => {
     try {
       checkPetitionAction(q, a, Date.now(), policy);
     } catch (err) {
       return conflict((err as Error).message);
     }
-    return conflict(`信访事项已办结 (petition ${q.id} is closed)`);
+    return conflict(PETITION.closed(q.id));
   };
   if (p.finished && r.path !== 'transfer-to-mediation') throw closed(p, await r.build(body, actor, p, deps));
-  if (p.finished) throw conflict(`信访事项已办结 (petition ${p.id} is closed)`);
+  refuseClosed(PETITION, p);
   const action = await r.build(body, actor, p, deps);
-  try {
-    const after = await petitionAfter(db, await client.workflow.getHandle(p.id).executeUpdate(petitionAction, { args: [action] }));
-    // The petition started its mediation case: answer once that case is in the register too.
-    if (action.type === 'transferToMediation' && after.transferHoldsClock) {
-      await client.workflow.getHandle(action.mediationId).executeUpdate(mediationOpened);
-    }
-    return after;
-  } catch (err) {
-    const now = err instanceof WorkflowNotFoundError ? await findInRegister<Petition>(db, 'petition', p.id) : undefined;
-    if (now?.finished) throw closed(now, action);
-    throw fromTemporal(err, p.id);
-  }
+  return sendAction<Petition>(
+    deps,
+    PETITION,
+    p,
+    async (h) => {
+      const after = await h.executeUpdate(petitionAction, { args: [action] });
+      // The petition started its mediation case: answer once that case is in the register too.
+      if (action.type === 'transferToMediation' && p.transferHoldsClock) {
+        await client.workflow.getHandle(action.mediationId).executeUpdate(mediationOpened);
+      }
+      return after;
+    },
+    (now) => closed(now, action),
+  );
 }
 
 /**
@@ -174,9 +184,18 @@ export async function registerPetition(
   input: unknown,
   ensureMeeting: (county: string) => Promise<void>,
 ): Promise<{ petition: Petition; created: boolean }> {
-  const { client, db, policy, taskQueue } = deps;
   allow(actor, 'POST /api/v1/petitions');
-  const body = parse(S.RegisterPetitionBody, input);
+  return openPetition(deps, actor, key, parse(S.RegisterPetitionBody, input), ensureMeeting);
+}
+
+async function openPetition(
+  deps: PetitionDeps,
+  actor: Actor,
+  key: string | undefined,
+  body: z.infer<typeof S.RegisterPetitionBody>,
+  ensureMeeting: (county: string) => Promise<void>,
+): Promise<{ petition: Petition; created: boolean }> {
+  const { client, db, policy } = deps;
   requireArea(actor, body.area);
   // The same matter on the same facts, after re-review (复核), is not accepted again.
   const done = await db.query<{ id: string }>(
@@ -191,81 +210,88 @@ export async function registerPetition(
     );
   }
   await ensureMeeting(areaSegments(body.area)[0]);
-  const petitionId = caseIdFor(actor, key, 'PET');
+  const petitionId = recordIdFor(PETITION, actor, key);
   const now = Date.now();
   const start = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy: petitionPolicy(policy) };
-  try {
-    const r = await client.workflow.executeUpdateWithStart(petitionRegistered, {
-      startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, {
-        workflowId: petitionId,
-        taskQueue,
-        args: [start],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    });
-    const p = await petitionAfter(db, r);
-    return { petition: p, created: p.registeredAt === toShanghaiIso(now) };
-  } catch (err) {
-    const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await findInRegister<Petition>(db, 'petition', petitionId));
-    if (!existing) throw err;
-    return { petition: existing, created: false };
-  }
+  const { record, fresh } = await startRecord<Petition>(
+    deps,
+    PETITION,
+    petitionId,
+    (o) => client.workflow.executeUpdateWithStart(petitionRegistered, {
+      startWorkflowOperation: new WithStartWorkflowOperation(petitionWorkflow, { ...o, args: [start] }),
+    }),
+    (p) => p.registeredAt === toShanghaiIso(now),
+  );
+  return { petition: record, created: fresh };
 }
 
-export function petitionRoutes(deps: PetitionDeps): Router {
-  const { client, db, policy, taskQueue } = deps;
-  const router = Router();
-
-  /** Every county with petitions has its weekly dispatch meeting: the first petition of a county schedules it. */
-  const ensureMeeting = countyScheduleEnsurer(client, taskQueue, policy);
-
-  const visible = (actor: Actor, id: string) => visiblePetition(db, actor, id);
-
-  router.post('/', async (req, res) => {
-    const { petition: p, created } = await registerPetition(deps, actorOf(req), req.header('idempotency-key'), req.body, ensureMeeting);
-    res.status(created ? 201 : 200).location(`/api/v1/petitions/${p.id}`).json(p);
-  });
-
-  router.get('/', async (req, res) => {
-    const actor = actorOf(req);
-    requireReader(actor, 'petitions');
-    const q = parse(S.PetitionListQuery, req.query, 'query');
-    const rows = await listRegister<Petition>(
-      db,
-      'petition',
-      { ...petitionListScope(actor, q.area), status: q.status, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
-      q,
-      ['id', 'subject', 'petitioner', 'area', 'status', 'overdue', 'leader', 'unit', 'deadlines', 'registeredAt'],
-    );
-    res.json({
-      items: rows.map((p) => ({
-        id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, status: p.status, overdue: p.overdue,
-        leader: p.leader, unit: p.unit, deadlines: p.deadlines, registeredAt: p.registeredAt,
-      })),
-      limit: q.limit,
-      offset: q.offset,
-    });
-  });
-
-  router.get('/:id', async (req, res) => {
-    const p = await visible(actorOf(req), req.params.id);
-    res.json(await liveOrRegistered(client, p, petitionState, req));
-  });
-
-  router.get('/:id/documents', async (req, res) => {
-    const p = await visible(actorOf(req), req.params.id);
-    const r = await db.query<{ id: string; kind: string; title: string; body: string; created_at: Date }>(
-      'SELECT id, kind, title, body, created_at FROM documents WHERE case_id = $1 ORDER BY created_at',
-      [p.id],
-    );
-    res.json({ items: r.rows.map((d) => ({ id: d.id, kind: d.kind, title: d.title, body: d.body, createdAt: toShanghaiIso(d.created_at) })) });
-  });
-
-  for (const r of ACTION_ROUTES) {
-    router.post(`/:id/${r.path}`, async (req: Request, res) => {
-      res.json(await performPetitionAction(deps, actorOf(req), req.params.id as string, r.path, req.body));
-    });
-  }
-  return router;
+/** Every county with petitions has its weekly dispatch meeting: the first petition of a county schedules it (one per app). */
+const ensurers = new WeakMap<object, (county: string) => Promise<void>>();
+function ensureMeetingOf(deps: PetitionDeps): (county: string) => Promise<void> {
+  let e = ensurers.get(deps);
+  if (!e) ensurers.set(deps, (e = countyScheduleEnsurer(deps.client, deps.taskQueue, deps.policy)));
+  return e;
 }
+
+const petitionParams = z.object({ id: z.string().openapi({ example: 'PET-3F9A0C21D4E7' }) });
+const petitionAnswer = { description: 'the petition (state, deadlines, timeline)', content: { 'application/json': { schema: z.object({}).passthrough() } } };
+const noPetition = json(ErrorSchema, 'no such petition');
+
+/** /api/v1/petitions: each route declared once, served and documented from here (api/route.ts). */
+export const PETITION_ROUTES: Route[] = [
+  route({
+    method: 'post', path: '/api/v1/petitions', summary: 'Register a petition (petition officer, inside its area)', body: S.RegisterPetitionBody,
+    responses: { 201: petitionAnswer, 409: json(ErrorSchema, 'the same matter completed re-review'), ...STAFF_ERRORS },
+    async handle({ deps, actor, key, body }) {
+      const { petition: p, created } = await openPetition(deps, actor, key, body, ensureMeetingOf(deps));
+      return reply(created ? 201 : 200, p, `/api/v1/petitions/${p.id}`);
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/petitions', summary: 'Petitions inside your area; a leader sees those it is responsible for', query: S.PetitionListQuery,
+    responses: { 200: { description: 'petitions' }, ...STAFF_ERRORS },
+    async handle({ deps: { db }, actor, query: q }) {
+      const rows = await listRegister<Petition>(
+        db,
+        'petition',
+        { ...petitionListScope(actor, q.area), status: q.status, overdue: q.overdue === undefined ? undefined : q.overdue === 'true' },
+        q,
+        ['id', 'subject', 'petitioner', 'area', 'status', 'overdue', 'leader', 'unit', 'deadlines', 'registeredAt'],
+      );
+      return {
+        items: rows.map((p) => ({
+          id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, status: p.status, overdue: p.overdue,
+          leader: p.leader, unit: p.unit, deadlines: p.deadlines, registeredAt: p.registeredAt,
+        })),
+        limit: q.limit,
+        offset: q.offset,
+      };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/petitions/{id}', summary: 'A petition with its deadlines and timeline', params: petitionParams,
+    responses: { 200: petitionAnswer, 404: noPetition, ...STAFF_ERRORS },
+    async handle({ deps: { client, db }, actor, params, req }) {
+      return liveOrRegistered(client, await visiblePetition(db, actor, params.id), petitionState, req);
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/petitions/{id}/documents', summary: 'Archived documents (答复意见书)', params: petitionParams,
+    responses: { 200: { description: 'documents' }, ...STAFF_ERRORS },
+    async handle({ deps: { db }, actor, params }) {
+      const p = await visiblePetition(db, actor, params.id);
+      const r = await db.query<{ id: string; kind: string; title: string; body: string; created_at: Date }>(
+        'SELECT id, kind, title, body, created_at FROM documents WHERE case_id = $1 ORDER BY created_at',
+        [p.id],
+      );
+      return { items: r.rows.map((d) => ({ id: d.id, kind: d.kind, title: d.title, body: d.body, createdAt: toShanghaiIso(d.created_at) })) };
+    },
+  }),
+  ...ACTION_ROUTES.map((a) =>
+    route({
+      method: 'post', path: `/api/v1/petitions/{id}/${a.path}`, summary: a.summary, params: petitionParams, body: a.schema,
+      responses: { 200: petitionAnswer, 404: noPetition, 409: json(ErrorSchema, 'the state or a time limit does not allow it'), ...STAFF_ERRORS },
+      handle: ({ deps, actor, params, body }) => actOnPetition(deps, actor, params.id, a, body),
+    }),
+  ),
+];

@@ -1,5 +1,3 @@
-import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { Router } from 'express';
 import { z } from 'zod';
 import type { Actor, Role } from '../domain/actors';
 import { shanghaiDayStart, statisticsFromTotals, type Statistics, type StatKind, type StatTotals } from '../domain/statistics';
@@ -7,8 +5,9 @@ import { DAY_MS, shanghaiDate } from '../domain/time';
 import { sqlCaseInArea } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { allow, rolesOf } from './access';
-import { actorOf, requireArea } from './auth';
+import { requireArea } from './auth';
 import { badRequest, fromZod } from './errors';
+import { json, route, type Route } from './route';
 import { Area, ErrorSchema } from './schemas';
 
 /** The statistics (issue 9) for supervisors and leaders: GET /api/v1/stats, and the console's /console/stats. */
@@ -144,15 +143,6 @@ export async function statisticsFor(db: Db, r: StatsRequest): Promise<Statistics
   return { area: r.area, ...statisticsFromTotals(totalsOf, r.from, r.to) };
 }
 
-export function statsRoutes({ db }: { db: Db }): Router {
-  const router = Router();
-  router.get('/', async (req, res) => {
-    const r = statsRequest(actorOf(req), req.query, Date.now());
-    res.json(await statisticsFor(db, r));
-  });
-  return router;
-}
-
 const ShareSchema = z.object({ count: z.number().int(), of: z.number().int(), rate: z.number().nullable() });
 export const StatisticsSchema = z
   .object({
@@ -194,19 +184,16 @@ export const StatisticsSchema = z
   })
   .openapi('Statistics', { description: 'definitions of each figure: domain/statistics.ts' });
 
-/** The OpenAPI entry of GET /api/v1/stats, from the same schemas (api/openapi.ts adds it). */
-export function statsPaths(security: Record<string, string[]>[]): RouteConfig[] {
-  const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-  return [
-    {
-      method: 'get', path: '/api/v1/stats', summary: 'Statistics of an area and period (supervisors and leaders, inside their area)', security,
-      request: { query: StatsQuery },
-      responses: {
-        200: json(StatisticsSchema, 'the figures of the cases opened in [from, to)'),
-        400: json(ErrorSchema, 'invalid input (the message names the field)'),
-        401: json(ErrorSchema, 'missing or unknown token'),
-        403: json(ErrorSchema, 'not a supervisor or leader, or the area is outside yours'),
-      },
+/** GET /api/v1/stats, declared once: served and documented from here (api/route.ts). */
+export const STATS_ROUTES: Route[] = [
+  route({
+    method: 'get', path: '/api/v1/stats', summary: 'Statistics of an area and period (supervisors and leaders, inside their area)', query: StatsQuery,
+    responses: {
+      200: json(StatisticsSchema, 'the figures of the cases opened in [from, to)'),
+      400: json(ErrorSchema, 'invalid input (the message names the field)'),
+      401: json(ErrorSchema, 'missing or unknown token'),
+      403: json(ErrorSchema, 'not a supervisor or leader, or the area is outside yours'),
     },
-  ];
-}
+    handle: ({ deps: { db }, actor, query }) => statisticsFor(db, statsRequest(actor, query, Date.now())),
+  }),
+];

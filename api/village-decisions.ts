@@ -1,25 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Router, type Request } from 'express';
-import {
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
-import type { z } from 'zod';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { z } from 'zod';
 import { actorRef, type Actor } from '../domain/actors';
 import { areaKind } from '../domain/areas';
 import type { Policy } from '../domain/policy';
 import { toShanghaiIso } from '../domain/time';
 import { findMatterType, type VillageMatter, type VillageStaff, type VillageStaffAction } from '../domain/village';
 import type { Db } from '../platform/db';
-import { villageAction, villageDecisionWorkflow, villageOpened, villageState, type VillageTransition } from '../workflows/village-decision';
+import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
 import { allow } from './access';
-import { actorOf, mayActIn, requireArea } from './auth';
-import { badRequest, conflict, forbidden, fromTemporal, notFound } from './errors';
-import { parse } from './mediations';
+import { mayActIn, requireArea } from './auth';
+import { recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process } from './cases';
+import { badRequest, forbidden, notFound } from './errors';
+import { listRegister, liveOrRegistered } from './register';
+import { INTAKE_KEY, json, parse, reply, route, STAFF_ERRORS, type Route } from './route';
+import { ErrorSchema } from './schemas';
 import * as S from './village-schemas';
-import { findInRegister, findVisible, listRegister, liveOrRegistered, afterTransition } from './register';
 
 /**
  * /api/v1/village-decisions: village matters under 四议两公开. The clerks of a village (village_clerk) open and carry
@@ -32,47 +27,56 @@ export interface VillageDeps {
   taskQueue: string;
 }
 
-export const MATTER_ID = /^VIL-[0-9A-F]{12}$/;
-
-/** A retried request with the same Idempotency-Key from the same member maps to the same matter id. */
-function matterIdFor(actor: Actor, key: string | undefined): string {
-  const seed = key ? createHash('sha256').update(`village\n${actor.id}\n${key}`).digest('hex') : randomBytes(6).toString('hex');
-  return `VIL-${seed.slice(0, 12).toUpperCase()}`;
-}
+/** Matters are read inside the member's area; a key's hash is seeded with `village` as it always was. */
+export const VILLAGE: Process<VillageMatter> = {
+  kind: 'village_decision',
+  prefix: 'VIL',
+  what: 'matter',
+  seed: 'village\n',
+  closed: (id) => `事项已办结 (matter ${id} is closed)`,
+  mayRead: (actor, m) => mayActIn(actor, m.area),
+};
 
 const staff = (a: Actor): VillageStaff => ({ ...actorRef(a), area: a.area });
 
 interface ActionRoute<T extends z.ZodType> {
+  /** below /api/v1/village-decisions/{id}/, with OpenAPI's `{param}` */
   path: string;
+  summary: string;
   schema: T;
   build(body: z.infer<T>, actor: VillageStaff, params: Record<string, string>): VillageStaffAction;
 }
-const route = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
+const action = <T extends z.ZodType>(r: ActionRoute<T>) => r as unknown as ActionRoute<z.ZodType>;
 
-/** The clerk's actions: the route, the body schema, and the workflow action it becomes. */
+/** The clerk's actions: the route, its summary, the body schema, and the workflow action it becomes. */
 export const VILLAGE_ACTION_ROUTES = [
-  route({
+  action({
     path: 'meetings',
+    summary: "Record the meeting of the current step with when it was announced (noticeGivenAt); quorum, majority and the notice period (villagers' assembly 10 days, party members' assembly 3 days) come from the policy",
     schema: S.MeetingBody,
     build: (b, actor) => ({ type: 'recordMeeting', actor, meeting: { ...b, heldAt: toShanghaiIso(Date.parse(b.heldAt)) } }),
   }),
-  route({
+  action({
     path: 'rejection-decision',
+    summary: 'After a rejected vote: end the matter or return it to the proposal step',
     schema: S.RejectionDecisionBody,
     build: (b, actor) => ({ type: 'decideAfterRejection', actor, choice: b.choice, reason: b.reason }),
   }),
-  route({
-    path: 'objections/:objectionId/answer',
+  action({
+    path: 'objections/{objectionId}/answer',
+    summary: 'Answer an objection (each one before implementation starts)',
     schema: S.AnswerBody,
     build: (b, actor, params) => ({ type: 'answerObjection', actor, objectionId: String(params.objectionId), answer: b.answer }),
   }),
-  route({ path: 'progress', schema: S.ProgressBody, build: (b, actor) => ({ type: 'recordProgress', actor, note: b.note }) }),
-  route({ path: 'completion', schema: S.CompletionBody, build: (b, actor) => ({ type: 'completeImplementation', actor, result: b.result }) }),
+  action({
+    path: 'progress', summary: 'Record implementation progress',
+    schema: S.ProgressBody, build: (b, actor) => ({ type: 'recordProgress', actor, note: b.note }),
+  }),
+  action({
+    path: 'completion', summary: 'Implementation done: publishes the results notice',
+    schema: S.CompletionBody, build: (b, actor) => ({ type: 'completeImplementation', actor, result: b.result }),
+  }),
 ];
-
-const registeredMatter = (db: Db, id: string) => findInRegister<VillageMatter>(db, 'village_decision', id);
-
-const matterAfter = (db: Db, r: VillageMatter | VillageTransition) => afterTransition<VillageMatter>(db, 'village_decision', r);
 
 /**
  * The policy a matter is started with: every section but the petition and mediation rules, which no village rule
@@ -87,7 +91,7 @@ export function villagePolicy(policy: Policy): Policy {
  *  area, so that a stranger learns nothing of which ids exist). */
 export async function visibleMatter(db: Db, actor: Actor, id: string): Promise<VillageMatter> {
   allow(actor, 'GET /api/v1/village-decisions/{id}');
-  return findVisible<VillageMatter>(db, 'village_decision', id, MATTER_ID, 'matter', (m) => mayActIn(actor, m.area));
+  return visibleRecord(db, VILLAGE, actor, id);
 }
 
 /** Opens a matter for a village clerk (the API's POST and the console's form); `fresh` is false for a retried key. */
@@ -97,41 +101,42 @@ export async function openVillageDecision(
   key: string | undefined,
   input: unknown,
 ): Promise<{ matter: VillageMatter; fresh: boolean }> {
-  const { client, db, policy, taskQueue } = deps;
   allow(actor, 'POST /api/v1/village-decisions');
+  return openMatter(deps, actor, key, parse(S.CreateVillageDecisionBody, input));
+}
+
+async function openMatter(
+  deps: VillageDeps,
+  actor: Actor,
+  key: string | undefined,
+  body: z.infer<typeof S.CreateVillageDecisionBody>,
+): Promise<{ matter: VillageMatter; fresh: boolean }> {
+  const { client, policy } = deps;
   if (key !== undefined && (key.length < 1 || key.length > 200)) throw badRequest('Idempotency-Key: must be 1 to 200 characters');
-  const body = parse(S.CreateVillageDecisionBody, input);
   const area = body.area ?? actor.area;
   if (areaKind(area) !== 'village') throw badRequest('area: a village matter belongs to a village: county/township/village');
   requireArea(actor, area);
   if (area !== actor.area) throw forbidden(`a village clerk opens matters of its own village ${actor.area} only`);
   if (findMatterType(body.type)?.money && body.amount === undefined) throw badRequest(`amount: a matter of type ${body.type} involves money`);
-  const matterId = matterIdFor(actor, key);
+  const matterId = recordIdFor(VILLAGE, actor, key);
   const now = Date.now();
   const args = {
     matterId, type: body.type, title: body.title, description: body.description, amount: body.amount ?? null,
     attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy: villagePolicy(policy),
   };
-  try {
-    const r = await client.workflow.executeUpdateWithStart(villageOpened, {
-      startWorkflowOperation: new WithStartWorkflowOperation(villageDecisionWorkflow, {
-        workflowId: matterId,
-        taskQueue,
-        args: [args],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    });
-    const m = await matterAfter(db, r);
-    return { matter: m, fresh: m.openedAt === toShanghaiIso(now) };
-  } catch (err) {
-    const existing = err instanceof WorkflowExecutionAlreadyStartedError && (await registeredMatter(db, matterId));
-    if (!existing) throw err;
-    return { matter: existing, fresh: false };
-  }
+  const { record, fresh } = await startRecord<VillageMatter>(
+    deps,
+    VILLAGE,
+    matterId,
+    (o) => client.workflow.executeUpdateWithStart(villageOpened, {
+      startWorkflowOperation: new WithStartWorkflowOperation(villageDecisionWorkflow, { ...o, args: [args] }),
+    }),
+    (m) => m.openedAt === toShanghaiIso(now),
+  );
+  return { matter: record, fresh };
 }
 
-/** One of the clerk's actions (VILLAGE_ACTION_ROUTES by path), for the API and the console alike. */
+/** One of the clerk's actions (VILLAGE_ACTION_ROUTES by path), for the console; the API's routes are below. */
 export async function performVillageAction(
   deps: VillageDeps,
   actor: Actor,
@@ -142,59 +147,76 @@ export async function performVillageAction(
 ): Promise<VillageMatter> {
   const r = VILLAGE_ACTION_ROUTES.find((x) => x.path === path);
   if (!r) throw notFound(`no action ${path}`);
-  allow(actor, `POST /api/v1/village-decisions/{id}/${r.path.replace(':objectionId', '{objectionId}')}`);
-  const body = parse(r.schema, input);
+  allow(actor, `POST /api/v1/village-decisions/{id}/${r.path}`);
+  return actOnMatter(deps, actor, id, r, parse(r.schema, input), params);
+}
+
+async function actOnMatter(
+  deps: VillageDeps,
+  actor: Actor,
+  id: string,
+  r: ActionRoute<z.ZodType>,
+  body: unknown,
+  params: Record<string, string>,
+): Promise<VillageMatter> {
   const m = await visibleMatter(deps.db, actor, id);
-  const closedMsg = `事项已办结 (matter ${m.id} is closed)`;
-  if (m.finished) throw conflict(closedMsg);
-  const action = r.build(body, staff(actor), params);
-  try {
-    return await matterAfter(deps.db, await deps.client.workflow.getHandle(m.id).executeUpdate(villageAction, { args: [action] }));
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError && (await registeredMatter(deps.db, m.id))?.finished) throw conflict(closedMsg);
-    throw fromTemporal(err, m.id);
-  }
+  refuseClosed(VILLAGE, m);
+  const a = r.build(body, staff(actor), params);
+  return sendAction<VillageMatter>(deps, VILLAGE, m, (h) => h.executeUpdate(villageAction, { args: [a] }));
 }
 
-export function villageRoutes(deps: VillageDeps): Router {
-  const { client, db } = deps;
-  const router = Router();
+const matterParams = z.object({ id: z.string().openapi({ example: 'VIL-3F9A0C21D4E7' }) });
+const matterAnswer = { description: 'the matter: status, meetings with their votes, notices, objections, deadlines, timeline' };
+const stateErrors = {
+  404: json(ErrorSchema, 'no such matter'),
+  409: json(ErrorSchema, 'the step does not allow it (out of order, too short a notice before the meeting, notice period, objection unanswered)'),
+};
 
-  router.post('/', async (req, res) => {
-    const { matter: m, fresh } = await openVillageDecision(deps, actorOf(req), req.header('idempotency-key'), req.body);
-    res.status(fresh ? 201 : 200).location(`/api/v1/village-decisions/${m.id}`).json(m);
-  });
-
+/** /api/v1/village-decisions: each route declared once, served and documented from here (api/route.ts). */
+export const VILLAGE_ROUTES: Route[] = [
+  route({
+    method: 'post', path: '/api/v1/village-decisions', summary: 'Open a matter under 四议两公开 (village clerk, in its own village)',
+    headers: INTAKE_KEY, body: S.CreateVillageDecisionBody,
+    responses: { 201: matterAnswer, 200: { description: 'same Idempotency-Key: the matter already opened' }, ...STAFF_ERRORS },
+    async handle({ deps, actor, key, body }) {
+      const { matter: m, fresh } = await openMatter(deps, actor, key, body);
+      return reply(fresh ? 201 : 200, m, `/api/v1/village-decisions/${m.id}`);
+    },
+  }),
   /** The register of village matters inside the member's area. */
-  router.get('/', async (req, res) => {
-    const actor = actorOf(req);
-    const q = parse(S.VillageListQuery, req.query, 'query');
-    const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
-    if (area) requireArea(actor, area);
-    const rows = await listRegister<VillageMatter>(db, 'village_decision', { area, status: q.status, category: q.type }, q, [
-      'id', 'status', 'area', 'type', 'typeName', 'title', 'amount', 'overdue', 'openedAt', 'deadlines', 'outcome', 'objections',
-    ]);
-    res.json({
-      items: rows.map((m) => ({
-        id: m.id, status: m.status, area: m.area, type: m.type, typeName: m.typeName, title: m.title, amount: m.amount,
-        overdue: m.overdue, openedAt: m.openedAt, deadlines: m.deadlines, outcome: m.outcome,
-        unansweredObjections: m.objections.filter((o) => !o.answer).length,
-      })),
-      limit: q.limit,
-      offset: q.offset,
-    });
-  });
-
-  router.get('/:id', async (req, res) => {
-    const m = await visibleMatter(db, actorOf(req), req.params.id);
-    res.json(await liveOrRegistered(client, m, villageState, req));
-  });
-
-  for (const r of VILLAGE_ACTION_ROUTES) {
-    router.post(`/:id/${r.path}`, async (req: Request, res) => {
-      res.json(await performVillageAction(deps, actorOf(req), req.params.id as string, r.path, req.body, req.params as Record<string, string>));
-    });
-  }
-
-  return router;
-}
+  route({
+    method: 'get', path: '/api/v1/village-decisions', summary: "Village matters inside the member's area (clerks, supervisors)", query: S.VillageListQuery,
+    responses: { 200: { description: 'matters' }, ...STAFF_ERRORS },
+    async handle({ deps: { db }, actor, query: q }) {
+      const area = q.area ?? (actor.area === '*' ? undefined : actor.area);
+      if (area) requireArea(actor, area);
+      const rows = await listRegister<VillageMatter>(db, 'village_decision', { area, status: q.status, category: q.type }, q, [
+        'id', 'status', 'area', 'type', 'typeName', 'title', 'amount', 'overdue', 'openedAt', 'deadlines', 'outcome', 'objections',
+      ]);
+      return {
+        items: rows.map((m) => ({
+          id: m.id, status: m.status, area: m.area, type: m.type, typeName: m.typeName, title: m.title, amount: m.amount,
+          overdue: m.overdue, openedAt: m.openedAt, deadlines: m.deadlines, outcome: m.outcome,
+          unansweredObjections: m.objections.filter((o) => !o.answer).length,
+        })),
+        limit: q.limit,
+        offset: q.offset,
+      };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/village-decisions/{id}', summary: 'A matter, live', params: matterParams,
+    responses: { 200: matterAnswer, ...stateErrors, ...STAFF_ERRORS },
+    async handle({ deps: { client, db }, actor, params, req }) {
+      return liveOrRegistered(client, await visibleMatter(db, actor, params.id), villageState, req);
+    },
+  }),
+  ...VILLAGE_ACTION_ROUTES.map((a) =>
+    route({
+      method: 'post', path: `/api/v1/village-decisions/{id}/${a.path}`, summary: a.summary, body: a.schema,
+      params: a.path.includes('{objectionId}') ? matterParams.extend({ objectionId: z.string() }) : matterParams,
+      responses: { 200: matterAnswer, ...stateErrors, ...STAFF_ERRORS },
+      handle: ({ deps, actor, params, body }) => actOnMatter(deps, actor, params.id, a, body, params),
+    }),
+  ),
+];

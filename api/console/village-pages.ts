@@ -369,7 +369,7 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
     const { id, objectionId } = req.params;
     const values = req.body as Values;
     try {
-      await performVillageAction(deps, actor, id, 'objections/:objectionId/answer', { answer: str(values.answer) }, { objectionId });
+      await performVillageAction(deps, actor, id, 'objections/{objectionId}/answer', { answer: str(values.answer) }, { objectionId });
       res.redirect(303, `/console/village/${id}?done=answer`);
     } catch (err) {
       await refused(req, res, id, `answer-${objectionId}`, values, err);
