@@ -53,7 +53,8 @@ CREATE INDEX case_durations_county ON case_durations (county, day) INCLUDE (kind
 CREATE INDEX case_durations_township ON case_durations (township, day) INCLUDE (kind, ms);
 
 -- A snapshot's time as timestamptz; NULL (not an error that would refuse the register write) when it is not one.
-CREATE FUNCTION pingan_ts(t text) RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+-- STRICT: a NULL is answered without entering the block (each entry costs a subtransaction).
+CREATE FUNCTION pingan_ts(t text) RETURNS timestamptz LANGUAGE plpgsql STABLE STRICT AS $$
 BEGIN
   RETURN t::timestamptz;
 EXCEPTION WHEN others THEN
@@ -125,19 +126,25 @@ DECLARE
     ON CONFLICT (case_id) DO UPDATE SET kind = EXCLUDED.kind, county = EXCLUDED.county, township = EXCLUDED.township,
       day = EXCLUDED.day, ms = EXCLUDED.ms
      WHERE (t.kind, t.county, t.township, t.day, t.ms) IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.county, EXCLUDED.township, EXCLUDED.day, EXCLUDED.ms);
+  $a$;
+  -- After an UPDATE or DELETE: the durations of cases that no longer have one.
+  forget constant text := $d$
     DELETE FROM case_durations t
      USING ({{facts}}) f
      WHERE f.sign = -1 AND t.case_id = f.id
        AND NOT EXISTS (SELECT 1 FROM ({{facts}}) g WHERE g.sign = 1 AND g.id = f.id AND g.ms IS NOT NULL);
-  $a$;
+  $d$;
   source constant text := 'SELECT %s AS sign, ' || cols || ' FROM %s';
   fn text;
 BEGIN
   FOR fn IN SELECT unnest(ARRAY['insert', 'update', 'delete']) LOOP
+    -- An INSERT ... ON CONFLICT DO UPDATE fires both the INSERT and the UPDATE trigger, one of them with no rows:
+    -- that one returns at once.
     EXECUTE format(
       'CREATE FUNCTION case_stats_on_%s() RETURNS trigger LANGUAGE plpgsql AS %L',
       fn,
-      'BEGIN ' || replace(replace(apply, '{{facts}}', facts), '{{rows}}', CASE fn
+      format('BEGIN IF NOT EXISTS (SELECT 1 FROM %s) THEN RETURN NULL; END IF; ', CASE fn WHEN 'delete' THEN 'old_rows' ELSE 'new_rows' END)
+        || replace(replace(apply || CASE fn WHEN 'insert' THEN '' ELSE forget END, '{{facts}}', facts), '{{rows}}', CASE fn
         WHEN 'insert' THEN format(source, '1', 'new_rows')
         WHEN 'delete' THEN format(source, '-1', 'old_rows')
         ELSE format(source, '1', 'new_rows') || ' UNION ALL ' || format(source, '-1', 'old_rows') END) || ' RETURN NULL; END');
