@@ -1,5 +1,4 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { Client, Pool } from 'pg';
 import { createActivities } from '../activities';
 import { loadTemplates } from '../activities/templates';
 import { openMediation, applyMediationAction, type ActingStaff } from '../domain/mediation';
@@ -10,6 +9,7 @@ import { createPool, migrate, type Db } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { freePort } from '../platform/net';
+import { countingPool } from './counting-pool';
 import { uniqueVillage } from './harness';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp';
 
@@ -168,20 +168,7 @@ test('a compact village transition (no timeline in the input): the register appe
 });
 
 test('round trips: a transition is one statement (two with notices: their recipients, then the write); a delivery two per recipient', async () => {
-  // A pool whose connections count the statements they send (PostgreSQL is real; only the counting is added).
-  let statements = 0;
-  class CountingClient extends Client {
-    override query(...args: unknown[]): never {
-      statements += 1;
-      return (super.query as (...a: unknown[]) => never)(...args);
-    }
-  }
-  const counted = new Pool({ connectionString: process.env.TEST_DATABASE_URL, Client: CountingClient, max: 2 });
-  const counting = async (fn: () => Promise<unknown>) => {
-    statements = 0;
-    await fn();
-    return statements;
-  };
+  const { pool: counted, count: counting } = countingPool();
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
   const acts = createActivities({ db: counted, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
   const attempt = new MockActivityEnvironment({ startToCloseTimeoutMs: 120_000, currentAttemptScheduledTimestampMs: Date.now() });
