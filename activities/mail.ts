@@ -5,6 +5,7 @@ import type { DeliverResult, MailActivities, NotifyInput, OutboxNotice, Recipien
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { classifyMailError, SMTP_SEND_BOUND_MS, type Mailer } from '../platform/mailer';
+import type { OutboxRow } from './register';
 import type { TemplateRenderer } from './templates';
 
 /**
@@ -58,6 +59,48 @@ export async function resolveRecipients(db: Queryable, r: Recipients): Promise<P
 const messageIdOf = (key: string, email: string) =>
   `<${createHash('sha256').update(`${key}\n${email}`).digest('hex').slice(0, 32)}@pingan>`;
 
+/** A notice rendered for each of its recipients: the outbox rows to write (pending). */
+export async function renderOutbox(
+  db: Queryable,
+  render: TemplateRenderer,
+  notice: OutboxNotice,
+  data: Record<string, unknown>,
+): Promise<OutboxRow[]> {
+  const people = await resolveRecipients(db, notice.recipients);
+  if (people.length === 0) log.warn('notice has no recipients', { key: notice.key, recipients: notice.recipients });
+  return people.map((person) => {
+    const { subject, text } = render(notice.template, { ...data, recipient: person });
+    return { key: notice.key, recipient: person.email, template: notice.template, subject, body: text, message_id: messageIdOf(notice.key, person.email) };
+  });
+}
+
+/** The notices of one transition, rendered (the register writes them with the transition, activities/register.ts). */
+export async function renderNotices(
+  db: Queryable,
+  render: TemplateRenderer,
+  notices: readonly OutboxNotice[] | undefined,
+  data: () => Record<string, unknown>,
+): Promise<OutboxRow[]> {
+  if (!notices?.length) return [];
+  const d = data();
+  const rows: OutboxRow[] = [];
+  for (const n of notices) rows.push(...(await renderOutbox(db, render, n, d)));
+  return rows;
+}
+
+/** Writes rendered rows (pending) in one statement; an existing row is kept as it is. */
+export async function insertOutbox(db: Queryable, rows: readonly OutboxRow[]): Promise<void> {
+  if (!rows.length) return;
+  await db.query({
+    name: 'pingan_outbox_insert',
+    text: `INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id)
+           SELECT x.key, x.recipient, x.template, x.subject, x.body, x.message_id
+             FROM jsonb_to_recordset($1::jsonb) AS x(key text, recipient text, template text, subject text, body text, message_id text)
+           ON CONFLICT (key, recipient) DO NOTHING`,
+    values: [JSON.stringify(rows)],
+  });
+}
+
 /** Renders a notice for each of its recipients and writes the rows (pending); an existing row is kept as it is. */
 export async function writeOutbox(
   db: Queryable,
@@ -65,17 +108,9 @@ export async function writeOutbox(
   notice: OutboxNotice,
   data: Record<string, unknown>,
 ): Promise<string[]> {
-  const people = await resolveRecipients(db, notice.recipients);
-  if (people.length === 0) log.warn('notice has no recipients', { key: notice.key, recipients: notice.recipients });
-  for (const person of people) {
-    const { subject, text } = render(notice.template, { ...data, recipient: person });
-    await db.query(
-      `INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key, recipient) DO NOTHING`,
-      [notice.key, person.email, notice.template, subject, text, messageIdOf(notice.key, person.email)],
-    );
-  }
-  return people.map((p) => p.email);
+  const rows = await renderOutbox(db, render, notice, data);
+  await insertOutbox(db, rows);
+  return rows.map((r) => r.recipient);
 }
 
 /** A send may start only while the attempt has time left for it, so a retry never overlaps a send still in flight. */
@@ -103,11 +138,21 @@ export async function deliverRows(
   opts: { recipients?: string[]; guarded?: boolean } = {},
 ): Promise<DeliverResult> {
   const { recipients, guarded } = opts;
-  const rows = await db.query<{ recipient: string; subject: string; body: string; message_id: string; status: string }>(
-    `SELECT recipient, subject, body, message_id, status FROM mail_outbox
-      WHERE key = $1 AND ($2::text[] IS NULL OR recipient = ANY($2::text[])) ORDER BY recipient`,
-    [key, recipients ?? null],
-  );
+  // One round trip reads the notice's rows and counts this attempt on each row still pending (`attempts`: the
+  // delivery attempts that found the row pending); rows already sent or failed come back to be skipped.
+  const rows = await db.query<{ recipient: string; subject: string; body: string; message_id: string; status: string }>({
+    name: 'pingan_outbox_claim',
+    text: `WITH claimed AS (
+             UPDATE mail_outbox SET attempts = attempts + 1
+              WHERE key = $1 AND status = 'pending' AND ($2::text[] IS NULL OR recipient = ANY($2::text[]))
+              RETURNING recipient, subject, body, message_id, status)
+           SELECT recipient, subject, body, message_id, status FROM claimed
+           UNION ALL
+           SELECT recipient, NULL, NULL, NULL, status FROM mail_outbox
+            WHERE key = $1 AND status <> 'pending' AND ($2::text[] IS NULL OR recipient = ANY($2::text[]))
+           ORDER BY recipient`,
+    values: [key, recipients ?? null],
+  });
   const result: DeliverResult = { sent: 0, failed: 0, skipped: 0 };
   for (const row of rows.rows) {
     if (row.status !== 'pending') {
@@ -115,7 +160,6 @@ export async function deliverRows(
       continue;
     }
     if (guarded && !attemptHasTimeFor(SMTP_SEND_BOUND_MS)) throw new Error('not enough time left in this attempt for another send');
-    await db.query('UPDATE mail_outbox SET attempts = attempts + 1 WHERE key = $1 AND recipient = $2', [key, row.recipient]);
     try {
       await mailer.send({ from: mailFrom, to: row.recipient, subject: row.subject, text: row.body, messageId: row.message_id });
     } catch (err) {

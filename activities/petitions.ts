@@ -2,9 +2,8 @@ import { nextPetitionDeadline, STATUS_NAMES, type Petition } from '../domain/pet
 import type { Agenda, AgendaItem, PetitionActivities } from '../domain/ports';
 import { toShanghaiIso } from '../domain/time';
 import type { Db } from '../platform/db';
-import { withTransaction } from '../platform/db';
 import { petitionMailData } from '../domain/notice-data';
-import { writeOutbox } from './mail';
+import { renderNotices } from './mail';
 import { appendedEvent, recordInRegister } from './register';
 import type { TemplateRenderer } from './templates';
 
@@ -17,19 +16,18 @@ export function createPetitionActivities(deps: { db: Db; render: TemplateRendere
     async recordPetition({ snapshot, event, outbox }) {
       // A compact transition carries the petition without its timeline (the register appends the event to the one it has).
       const p = snapshot as Petition;
-      await withTransaction(db, async (q) => {
-        await recordInRegister(
-          q,
-          {
-            id: p.id, kind: 'petition', status: p.status, level: null, area: p.area, category: p.channel, summary: p.subject,
-            openedAt: p.registeredAt, closed: p.finished, nextDeadline: nextPetitionDeadline(p), overdue: p.overdue,
-            policyVersion: p.policyVersion, version: p.version, snapshot: p,
-          },
-          { ...event, before: event.from ? { status: event.from } : null, after: { status: event.to } },
-          appendedEvent(snapshot, event),
-        );
-        for (const n of outbox ?? []) await writeOutbox(q, render, n, petitionMailData(p, event));
-      });
+      // One statement (register, timeline, audit, outbox), atomic by itself: one round trip (activities/register.ts).
+      await recordInRegister(
+        db,
+        {
+          id: p.id, kind: 'petition', status: p.status, level: null, area: p.area, category: p.channel, summary: p.subject,
+          openedAt: p.registeredAt, closed: p.finished, nextDeadline: nextPetitionDeadline(p), overdue: p.overdue,
+          policyVersion: p.policyVersion, version: p.version, snapshot: p,
+        },
+        { ...event, before: event.from ? { status: event.from } : null, after: { status: event.to } },
+        appendedEvent(snapshot, event),
+        await renderNotices(db, render, outbox, () => petitionMailData(p, event)),
+      );
     },
 
     async archiveDocument({ id, caseId, kind, template, data }) {

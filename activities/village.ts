@@ -3,7 +3,7 @@ import { nextVillageDeadline, publicNoticeView, villageMailData, type RecordVill
 import type { Db } from '../platform/db';
 import { withTransaction } from '../platform/db';
 import type { TemplateRenderer } from './templates';
-import { writeOutbox } from './mail';
+import { renderNotices } from './mail';
 import { appendedEvent, recordInRegister } from './register';
 
 /**
@@ -19,6 +19,7 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
     async recordVillageMatter({ snapshot, event, outbox }: RecordVillageInput & Outboxed): Promise<void> {
       // A compact transition carries the matter without its timeline (the register appends the event to the one it has).
       const m = snapshot as VillageMatter;
+      const rows = await renderNotices(db, render, outbox, () => villageMailData(m, event));
       await withTransaction(db, async (q) => {
         await recordInRegister(
           q,
@@ -29,6 +30,7 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
           },
           { ...event, before: event.from, after: event.to },
           appendedEvent(snapshot, event),
+          rows,
         );
         for (const n of m.notices) {
           const view = publicNoticeView(m, n.id);
@@ -56,7 +58,6 @@ export function createVillageActivities(deps: { db: Db; render: TemplateRenderer
             ],
           );
         }
-        for (const n of outbox ?? []) await writeOutbox(q, render, n, villageMailData(m, event));
       });
     },
   };

@@ -65,17 +65,18 @@ export function idempotency(db: Db): RequestHandler {
       }
       const actorId = req.actor.id;
       const hash = requestHash(req);
-      await db.query(
-        `DELETE FROM idempotency_keys WHERE actor_id = $1 AND key = $2
-            AND (expires_at < now() OR (status IS NULL AND created_at < now() - make_interval(secs => $3)))`,
-        [actorId, key, IDEMPOTENCY.staleSeconds],
-      );
-      const claimed = await db.query(
-        `INSERT INTO idempotency_keys (actor_id, key, method, path, request_hash, expires_at)
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))
-         ON CONFLICT (actor_id, key) DO NOTHING`,
-        [actorId, key, req.method, req.originalUrl, hash, IDEMPOTENCY.ttlHours],
-      );
+      // One round trip claims the key: a new row, or one whose answer has expired or whose first request died while
+      // answering (pending for longer than staleSeconds) taken over as new; a live row is left as it is (replay).
+      const claimed = await db.query({
+        name: 'pingan_idempotency_claim',
+        text: `INSERT INTO idempotency_keys AS k (actor_id, key, method, path, request_hash, expires_at)
+               VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))
+               ON CONFLICT (actor_id, key) DO UPDATE SET
+                 method = EXCLUDED.method, path = EXCLUDED.path, request_hash = EXCLUDED.request_hash,
+                 status = NULL, response = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+               WHERE k.expires_at < now() OR (k.status IS NULL AND k.created_at < now() - make_interval(secs => $7))`,
+        values: [actorId, key, req.method, req.originalUrl, hash, IDEMPOTENCY.ttlHours, IDEMPOTENCY.staleSeconds],
+      });
       if (claimed.rowCount === 0) return replay(db, res, actorId, key, hash);
       keepAnswer(db, req, res, actorId, key);
       next();

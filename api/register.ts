@@ -8,7 +8,8 @@ import { notFound } from './errors';
 export type CaseKind = 'mediation' | 'petition' | 'village_decision';
 
 export async function findInRegister<T>(db: Db, kind: CaseKind, id: string): Promise<T | undefined> {
-  const r = await db.query<{ snapshot: T }>('SELECT snapshot FROM cases WHERE id = $1 AND kind = $2', [id, kind]);
+  // A named statement: parsed and planned once per connection (every staff action reads its case once or twice).
+  const r = await db.query<{ snapshot: T }>({ name: 'pingan_find_case', text: 'SELECT snapshot FROM cases WHERE id = $1 AND kind = $2', values: [id, kind] });
   return r.rows[0]?.snapshot;
 }
 

@@ -46,19 +46,62 @@ export function toActor(u: UserView): Actor {
 export const DEFAULT_TOKEN_TTL_DAYS = 90;
 
 /**
+ * How long this process reuses a token's member once PostgreSQL has confirmed it (so that a client's requests in quick
+ * succession cost one look-up, not one each). Every change of a member or a token made through Pingan (revocation,
+ * rotation, deactivation, a new role or area: `forgetCachedTokens`) empties the cache of the process that made it at
+ * once; ANOTHER API process goes on accepting a revoked token, or acting with the member's old role, for at most this
+ * long. A token's expiry is checked on every request, cached or not. Unknown and refused tokens are never cached.
+ */
+export const TOKEN_CACHE_MS = 5_000;
+const TOKEN_CACHE_MAX = 10_000;
+const tokenCache = new Map<string, { user: UserView; until: number; expiresAt: number | null }>();
+let tokenGeneration = 0;
+
+/** Forgets every cached token (see TOKEN_CACHE_MS); a look-up in flight meanwhile is not cached either. */
+export function forgetCachedTokens(): void {
+  tokenCache.clear();
+  tokenGeneration += 1;
+}
+
+/** A change of members or tokens, then (once committed, whatever its outcome) the cache forgotten. */
+export async function forgettingTokens<T>(change: Promise<T>): Promise<T> {
+  try {
+    return await change;
+  } finally {
+    forgetCachedTokens();
+  }
+}
+
+/**
  * The holder of a bearer token, or why it is refused: `expired` when its expiry has passed, `unknown` otherwise
  * (never issued, revoked, rotated away, or its member deactivated — a deactivated member is refused explicitly, even
  * if its hash were ever written back).
  */
 export async function checkToken(db: Db, token: string): Promise<{ user: UserView } | { refused: 'expired' | 'unknown' }> {
-  const r = await db.query<UserRow & { deactivated_at: Date | null; token_expires_at: Date | null; expired: boolean }>(
-    'SELECT *, token_expires_at IS NOT NULL AND token_expires_at <= now() AS expired FROM users WHERE token_hash = $1',
-    [hashToken(token)],
-  );
+  const hash = hashToken(token);
+  const hit = tokenCache.get(hash);
+  if (hit && hit.until > Date.now()) {
+    return hit.expiresAt !== null && hit.expiresAt <= Date.now() ? { refused: 'expired' } : { user: hit.user };
+  }
+  const generation = tokenGeneration;
+  const r = await db.query<UserRow & { deactivated_at: Date | null; token_expires_at: Date | null; expired: boolean }>({
+    name: 'pingan_check_token',
+    // Named columns, not *: a prepared statement whose result shape changed (a column added by a later migration while
+    // this process runs) would fail until the process restarts.
+    text: `SELECT id, name, email, role, area, level, committee, created_at, deactivated_at, token_expires_at,
+                  token_expires_at IS NOT NULL AND token_expires_at <= now() AS expired
+             FROM users WHERE token_hash = $1`,
+    values: [hash],
+  });
   const row = r.rows[0];
   if (!row || row.deactivated_at) return { refused: 'unknown' };
   if (row.expired) return { refused: 'expired' };
-  return { user: view(row) };
+  const user = view(row);
+  if (generation === tokenGeneration) {
+    if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.clear();
+    tokenCache.set(hash, { user, until: Date.now() + TOKEN_CACHE_MS, expiresAt: row.token_expires_at?.getTime() ?? null });
+  }
+  return { user };
 }
 
 export async function findUserByToken(db: Db, token: string): Promise<UserView | undefined> {
@@ -131,6 +174,7 @@ export async function ensureAdmin(db: Db, token: string): Promise<void> {
      ON CONFLICT (id) DO UPDATE SET token_hash = EXCLUDED.token_hash, token_expires_at = NULL`,
     [hashToken(token)],
   );
+  forgetCachedTokens();
 }
 
 /** A member as token management sees it (with whether it is still active). */
@@ -148,7 +192,7 @@ export async function replaceToken(
 ): Promise<{ token?: string; expiresAt?: string } | undefined> {
   const token = mode === 'rotate' ? newToken() : undefined;
   const hash = token ? hashToken(token) : `revoked:${userId}:${randomUUID()}`;
-  return withTransaction(db, async (q) => {
+  return forgettingTokens(withTransaction(db, async (q) => {
     const r = await q.query<{ token_expires_at: Date | null }>(
       `UPDATE users SET token_hash = $2, token_expires_at = CASE WHEN $3::boolean THEN now() + make_interval(days => $4) ELSE token_expires_at END
         WHERE id = $1 AND id <> 'admin' AND deactivated_at IS NULL RETURNING token_expires_at`,
@@ -162,7 +206,7 @@ export async function replaceToken(
       [`user:${userId}:token_${mode}d:${randomUUID()}`, by.id, by.name, by.role, mode === 'rotate' ? 'token_rotated' : 'token_revoked', JSON.stringify({ userId, expiresAt })],
     );
     return { token, expiresAt };
-  });
+  }));
 }
 
 /** What PATCH /api/v1/users/:id and the console's member form may change: the role, the area, a mediator's unit. */
@@ -175,10 +219,11 @@ export interface MemberChange {
 
 /**
  * Changes a member's role or area (the caller has checked memberRefusal); audited with the member before and after.
- * Its console sessions and token keep working and act with the new role at once (both read the member each request).
+ * Its console sessions and token keep working and act with the new role at once (both read the member each request;
+ * another API process may use its token's cached member for up to TOKEN_CACHE_MS).
  */
 export async function changeUser(db: Db, id: string, change: MemberChange, by: Actor): Promise<{ before: UserView; after: UserView } | undefined> {
-  return withTransaction(db, async (q) => {
+  return forgettingTokens(withTransaction(db, async (q) => {
     const old = await q.query<UserRow>(`SELECT * FROM users WHERE id = $1 AND deactivated_at IS NULL FOR UPDATE`, [id]);
     if (!old.rows[0]) return undefined;
     const r = await q.query<UserRow>(
@@ -193,5 +238,5 @@ export async function changeUser(db: Db, id: string, change: MemberChange, by: A
       [`user:${id}:changed:${randomUUID()}`, by.id, by.name, by.role, JSON.stringify(before), JSON.stringify(after), JSON.stringify({ userId: id })],
     );
     return { before, after };
-  });
+  }));
 }

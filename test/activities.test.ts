@@ -9,6 +9,7 @@ import { createPool, migrate, type Db } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { createMailer } from '../platform/mailer';
 import { freePort } from '../platform/net';
+import { countingPool } from './counting-pool';
 import { uniqueVillage } from './harness';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp';
 
@@ -164,4 +165,37 @@ test('a compact village transition (no timeline in the input): the register appe
   const audit = await db.query('SELECT seq FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
   expect(audit.rows.map((r) => r.seq)).toEqual(met.timeline.map((e) => e.seq));
   mailer.close();
+});
+
+test('round trips: a transition is one statement (two with notices: their recipients, then the write); a delivery two per recipient', async () => {
+  const { pool: counted, count: counting } = countingPool();
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  const acts = createActivities({ db: counted, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' });
+  const attempt = new MockActivityEnvironment({ startToCloseTimeoutMs: 120_000, currentAttemptScheduledTimestampMs: Date.now() });
+  const opened = c0();
+  const mediator: ActingStaff = { id: 'm', name: '周调解', role: 'mediator', area: where.village, level: 'village' };
+  const { next: accepted, event: acceptedEvent } = applyMediationAction(opened, { type: 'accept', actor: mediator }, Date.now(), DEFAULT_POLICY);
+  const compact = ({ timeline: _t, ...rest }: typeof opened) => rest;
+  const key = `${opened.id}:1:mediation/new-case`;
+  const outbox = [{ key, template: 'mediation/new-case', recipients: { kind: 'mediators' as const, area: where.village, level: 'village' as const } }];
+  try {
+    expect(await counting(() => attempt.run(acts.recordMediation, { snapshot: compact(opened), event: opened.timeline[0], outbox }))).toBe(2);
+    expect(await counting(() => attempt.run(acts.recordMediation, { snapshot: compact(accepted), event: acceptedEvent }))).toBe(1);
+    expect(await counting(() => attempt.run(acts.recordMediation, { snapshot: compact(accepted), event: acceptedEvent }))).toBe(1); // a retry
+    expect(await counting(() => attempt.run(acts.deliverNotice, { key }))).toBe(2);
+    expect(await counting(() => attempt.run(acts.deliverNotice, { key }))).toBe(1); // a retry: nothing pending
+    // Everything the statements replaced is still there, once: the case, its timeline, the audit events, the mail.
+    const row = await db.query('SELECT status, version, snapshot FROM cases WHERE id = $1', [opened.id]);
+    expect(row.rows[0]).toMatchObject({ status: 'in_mediation', version: 2 });
+    expect(row.rows[0].snapshot).toEqual(JSON.parse(JSON.stringify(accepted)));
+    const audit = await db.query('SELECT seq, action FROM audit_events WHERE case_id = $1 ORDER BY seq', [opened.id]);
+    expect(audit.rows).toEqual([{ seq: 1, action: 'opened' }, { seq: 2, action: 'accepted' }]);
+    const mail = await db.query('SELECT recipient, status, attempts FROM mail_outbox WHERE key = $1', [key]);
+    expect(mail.rows).toEqual([{ recipient: 'zhou@test.pingan.cn', status: 'sent', attempts: 1 }]);
+    await smtp.waitFor((m) => m.subject.includes(opened.id));
+    expect(smtp.messages.filter((m) => m.subject.includes(opened.id))).toHaveLength(1);
+  } finally {
+    mailer.close();
+    await counted.end();
+  }
 });

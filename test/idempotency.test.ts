@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../api/idempotency';
+import express from 'express';
+import { errorHandler } from '../api/errors';
+import { canonicalJson, idempotency } from '../api/idempotency';
+import { countingPool } from './counting-pool';
 import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /** Idempotency-Key on every staff action (issue 10): a retry gets the first answer and does nothing again. */
@@ -127,4 +130,49 @@ test('the OpenAPI document names Idempotency-Key on every staff action', async (
     }
   }
   expect(missing).toEqual([]);
+});
+
+test('round trips: a keyed action claims its key in one statement and keeps its answer in one more; an expired or abandoned key is taken over', async () => {
+  // The middleware on its own, before a handler that counts how often the action is done (real PostgreSQL and HTTP).
+  const { pool, count } = countingPool();
+  let done = 0;
+  const app = express();
+  app.use(express.json());
+  app.use((req, _res, next) => {
+    req.actor = { id: mediator.id, name: '调解员', email: 'm@x.cn', role: 'mediator', area: where.village, level: 'village' };
+    next();
+  });
+  const router = express.Router();
+  router.use(idempotency(pool));
+  router.post('/mediations/:id/accept', (_req, res) => void res.json({ done: ++done }));
+  app.use('/api/v1', router);
+  app.use(errorHandler);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/api/v1/mediations/MED-000000000001/accept`;
+  const post = async (key: string) => {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: '{}' });
+    return { status: r.status, body: await r.json(), replayed: r.headers.get('idempotent-replayed') };
+  };
+  const key = `rt-${Date.now()}`;
+  try {
+    let r: Awaited<ReturnType<typeof post>> | undefined;
+    expect(await count(async () => (r = await post(key)))).toBe(2); // claim, then keep the answer
+    expect(r).toMatchObject({ status: 200, body: { done: 1 }, replayed: null });
+    expect(await count(async () => (r = await post(key)))).toBe(2); // claim refused, then the kept answer read
+    expect(r).toMatchObject({ status: 200, body: { done: 1 }, replayed: 'true' });
+    // An expired answer: the key is a new request again.
+    await sys.db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE actor_id = $1 AND key = $2`, [mediator.id, key]);
+    expect(await count(async () => (r = await post(key)))).toBe(2);
+    expect(r).toMatchObject({ status: 200, body: { done: 2 }, replayed: null });
+    // A first request that died while answering (pending past staleSeconds) is taken over; a recent one is not.
+    await sys.db.query(`UPDATE idempotency_keys SET status = NULL, response = NULL WHERE actor_id = $1 AND key = $2`, [mediator.id, key]);
+    expect((await post(key)).status).toBe(409);
+    await sys.db.query(`UPDATE idempotency_keys SET created_at = now() - interval '1 hour' WHERE actor_id = $1 AND key = $2`, [mediator.id, key]);
+    expect(await post(key)).toMatchObject({ status: 200, body: { done: 3 }, replayed: null });
+    expect(done).toBe(3);
+  } finally {
+    server.close();
+    await pool.end();
+  }
 });

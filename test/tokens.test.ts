@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { changeUser, checkToken, findUsersByIds, replaceToken, TOKEN_CACHE_MS, toActor } from '../platform/users';
+import { countingPool } from './counting-pool';
 import { startTestSystem, type TestSystem } from './harness';
 
 /**
@@ -134,4 +136,51 @@ test('the three endpoints are documented in the OpenAPI document', async () => {
   const doc = (await sys.call('GET', '/api/v1/openapi.json')).body;
   expect(Object.keys(doc.paths['/api/v1/users/{id}/tokens'])).toEqual(expect.arrayContaining(['delete', 'post']));
   expect(doc.paths['/api/v1/users/{id}/deactivation'].post).toBeDefined();
+});
+
+test('a token looked up once is reused for a few seconds (one statement for a burst of requests); revocation, rotation, deactivation and a role change end that at once; its expiry holds while cached', async () => {
+  const { pool, count } = countingPool();
+  try {
+    const admin = { ...toActor((await findUsersByIds(sys.db, ['admin']))[0]) };
+    const sup = await sys.user('supervisor', xian);
+    // A burst of requests with one token: one look-up.
+    expect(await count(async () => {
+      for (let i = 0; i < 5; i++) expect('user' in (await checkToken(pool, sup.token))).toBe(true);
+    })).toBe(1);
+    // Revoked: refused at once, though it was cached.
+    await replaceToken(sys.db, sup.id, admin, 'revoke');
+    expect(await checkToken(pool, sup.token)).toEqual({ refused: 'unknown' });
+
+    // Rotated: the old token refused at once.
+    const other = await sys.user('supervisor', xian);
+    expect('user' in (await checkToken(pool, other.token))).toBe(true);
+    const rotated = await replaceToken(sys.db, other.id, admin, 'rotate');
+    expect(await checkToken(pool, other.token)).toEqual({ refused: 'unknown' });
+    expect('user' in (await checkToken(pool, rotated!.token!))).toBe(true);
+
+    // A new role: the next request acts with it.
+    const changed = await checkToken(pool, rotated!.token!);
+    expect('user' in changed && changed.user.role).toBe('supervisor');
+    await changeUser(sys.db, other.id, { role: 'leader', area: xian, level: null, committee: null }, admin);
+    const after = await checkToken(pool, rotated!.token!);
+    expect('user' in after && after.user.role).toBe('leader');
+
+    // Deactivated (the API's endpoint): refused at once.
+    const third = await sys.user('grid_worker', `${xian}/河街镇/南村`);
+    expect((await me(third.token)).status).toBe(200);
+    expect((await sys.call('POST', `/api/v1/users/${third.id}/deactivation`, { token: sys.adminToken })).status).toBe(200);
+    expect((await me(third.token)).status).toBe(401);
+
+    // A token that expires while it is cached is refused once its expiry passes, without asking PostgreSQL again.
+    const soon = await sys.user('supervisor', xian);
+    await sys.db.query(`UPDATE users SET token_expires_at = now() + interval '1 second' WHERE id = $1`, [soon.id]);
+    expect('user' in (await checkToken(pool, soon.token))).toBe(true);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await count(async () => expect(await checkToken(pool, soon.token)).toEqual({ refused: 'expired' }))).toBe(0);
+    // After TOKEN_CACHE_MS, PostgreSQL is asked again.
+    await new Promise((r) => setTimeout(r, TOKEN_CACHE_MS));
+    expect(await count(async () => expect(await checkToken(pool, soon.token)).toEqual({ refused: 'expired' }))).toBe(1);
+  } finally {
+    await pool.end();
+  }
 });

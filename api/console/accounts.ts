@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Actor } from '../../domain/actors';
 import type { Db } from '../../platform/db';
-import { toActor, type UserView } from '../../platform/users';
+import { forgetCachedTokens, toActor, type UserView } from '../../platform/users';
 import { sqlAreaWithin } from '../../platform/area-sql';
 
 /**
@@ -209,6 +209,7 @@ export async function deactivateMember(db: Db, userId: string, by: Actor): Promi
       WHERE id = $1 AND id <> 'admin' AND deactivated_at IS NULL RETURNING *`,
     [userId],
   );
+  forgetCachedTokens(); // its token stops working in this process at once (platform/users.ts TOKEN_CACHE_MS)
   if (!r.rows[0]) return false;
   await endAllSessions(db, userId);
   await db.query('UPDATE invitations SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [userId]);
