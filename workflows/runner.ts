@@ -55,6 +55,8 @@ export interface Run<S, A, T = unknown> {
   readonly policy: Policy;
   /** Whether this case makes compact transitions (its compact patch, which implies every other). */
   readonly compact: boolean;
+  /** Whether this case runs lean (the LEAN patch, which implies compact and every other patch). */
+  readonly lean: boolean;
   /** The decision of a patch named in the specification's `patches` (taken once, at the start). */
   decided(name: string): boolean;
   /** Applies an action as a staff update does: recorded, its notices posted; refused as the domain refuses it. */
@@ -132,6 +134,13 @@ export function caseAttributes(
   ];
 }
 
+/**
+ * Patch: lean transitions, asked first by every case-like process; it implies the process's compact patch and so every
+ * earlier one. What it changes in the command sequence is listed where each change is made (`lean` in this file and
+ * in workflows/clock.ts).
+ */
+export const LEAN = 'lean-transitions';
+
 const defaultKey = (id: string, seq: number, template: string) => `${id}:${seq}:${template}`;
 
 /** Runs one case of a process from its opening (or its continued state) to its end. */
@@ -140,9 +149,10 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
   input: I & RunnerInput<S>,
 ): Promise<S> {
   const decide = patchDecisions(input.continued);
-  // A compact case is decided first: it implies every earlier patch, so it asks for none of them (each patch asked
-  // costs a marker and a search-attribute upsert in the history of every new case).
-  const compact = decide.patched(spec.compact);
+  // The newest patch is decided first and implies every earlier one, so a new case asks for one patch only (each patch
+  // asked costs a marker and a search-attribute upsert in the history of every new case): LEAN, then the compact one.
+  const lean = decide.patched(LEAN);
+  const compact = lean ? decide.assume(spec.compact) : decide.patched(spec.compact);
   const since = (name: string) => (compact ? decide.assume(name) : decide.patched(name));
   const decisions = new Map<string, boolean>();
   for (const name of spec.patches?.beforePolicy ?? []) decisions.set(name, since(name));
@@ -239,6 +249,7 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     },
     policy,
     compact,
+    lean,
     decided: (name) => decisions.get(name) ?? false,
     act,
     validate,
