@@ -171,7 +171,7 @@ test('the policy in force: every sourced setting with its source, grouped by pro
   expect(groups).toEqual(['通用：期间计算与日历', '矛盾纠纷调解', '信访（5+N）', '村务决策（四议两公开）']);
   expect(await page.locator('main form').count()).toBe(0); // read-only
   expect(await check(page, 'policy-desktop')).toEqual([]);
-  // Each group's table region is named by its group, so a screen reader's landmark list tells them apart.
+  // No two landmarks of the page share a name.
   expect(axeFindings.filter((f) => f.page === 'policy-desktop' && f.id === 'landmark-unique')).toEqual([]);
   await page.setViewportSize(PHONE);
   expect(await check(page, 'policy-phone')).toEqual([]);
@@ -347,6 +347,17 @@ test("a supervisor's lists: the kind filter moves between mediations and village
   expect(await page.inputValue('#f-text')).toBe('克隆事项7');
   expect(await ids()).toEqual([`${opened.body.id}-7`]);
   expect(await check(page, 'village-list-filtered-phone')).toEqual([]);
+  // On the phone the list comes first: the filters fold away under a summary that counts them, named in one line, and
+  // the first card is on the first screen. At desk width the same page shows the form.
+  expect(await page.locator('details.filter-box').getAttribute('open')).toBeNull();
+  expect(await page.locator('details.filter-box summary').innerText()).toBe('筛选（已选1项）');
+  expect(await page.locator('p.chosen').innerText()).toBe('已选：关键词：克隆事项7 · 清除筛选');
+  expect(await page.isVisible('#f-text')).toBe(false);
+  const first = (await page.locator('table.list tbody tr').first().boundingBox())!;
+  expect(first.y + first.height).toBeLessThanOrEqual(PHONE.height);
+  await page.setViewportSize(DESKTOP);
+  expect(await page.isVisible('#f-text')).toBe(true);
+  await page.setViewportSize(PHONE);
 
   await page.goto(`${sys.url}/console/village`);
   expect(await summary()).toBe('共 23 件 · 第 1/2 页');

@@ -69,3 +69,25 @@ export function pageLink(base: string, q: Record<string, unknown>, n: number): s
   u.set('page', String(n));
   return `${base}?${u.toString()}`;
 }
+
+/** The filter box above a console list: a `<details>` whose summary says how many filters are chosen, a short line naming
+ *  them under it (seen while the box is closed), and the box open when the list shows nothing (changing the filters is then
+ *  the next step). At desk width the stylesheet shows the form whatever the box's state. */
+export interface FilterBox {
+  action: string;
+  n: number;
+  line: string;
+  open: boolean;
+}
+
+export function filterBox(action: string, chosen: (string | false | null | undefined)[], listShown: boolean): FilterBox {
+  const named = chosen.filter((c): c is string => typeof c === 'string' && c !== '');
+  return { action, n: named.length, line: named.join(' · '), open: !listShown };
+}
+
+/** "label：value" when the value is set. */
+export const chosenAs = (label: string, value: string | undefined | null): string | undefined => (value ? `${label}：${value}` : undefined);
+
+/** The period of the shared date filters in words, when either end is set. */
+export const periodChosen = (from: string, to: string): string | undefined =>
+  from && to ? `登记日期：${from} 至 ${to}` : from ? `登记日期：${from} 起` : to ? `登记日期：至 ${to}` : undefined;

@@ -24,7 +24,7 @@ import {
   TIMELINE_NAMES,
 } from './format';
 import { member, requireCsrf, type ConsoleDeps, type pageRenderer } from './http';
-import { commonFilters, pageLink, pageNumber, pageOfCases } from './case-list';
+import { chosenAs, commonFilters, filterBox, pageLink, pageNumber, pageOfCases, periodChosen } from './case-list';
 import { attachPending, checkPhotos, countPhotos, findPhoto, isMultipart, listPhotos, parseMultipart, pendingKey, PHOTO_LIMITS, savePhotos } from './photos';
 
 type Page = ReturnType<typeof pageRenderer>;
@@ -322,6 +322,16 @@ export function mediationPages(deps: ConsoleDeps, page: Page): Router {
       categories,
       isMediator: actor.role === 'mediator',
       kindFilter: actor.role === 'supervisor',
+      filters: filterBox('/console/mediations', [
+        actor.role === 'mediator' && !f.mine && '辖区内全部案件',
+        chosenAs('关键词', f.text),
+        chosenAs('状态', STATUS_NAMES[f.status]),
+        chosenAs('层级', LEVEL_NAMES[f.level as keyof typeof LEVEL_NAMES]),
+        chosenAs('类别', categories.find((c) => c.code === f.category)?.name),
+        chosenAs('区域', f.area),
+        periodChosen(f.from, f.to),
+        f.overdue && '只看已超期',
+      ], items.length > 0),
     });
   });
 

@@ -9,6 +9,7 @@ import { ChangeUserBody, changeableMember, changeMember, mergeChange } from '../
 import { CreateUserBody } from '../schemas';
 import { createInvitation, deactivateMember, listMembers } from './accounts';
 import { ROLE_NAMES } from './format';
+import { chosenAs, filterBox } from './case-list';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 
 type Values = Record<string, string>;
@@ -169,6 +170,7 @@ export function memberPages(deps: ConsoleDeps, page: ReturnType<typeof pageRende
       prev: pageNo > 1 ? link(pageNo - 1) : null,
       next: pageNo < pages ? link(pageNo + 1) : null,
       done: typeof q.done === 'string' ? DONE[q.done] : undefined,
+      filters: filterBox('/console/members', [chosenAs('姓名、邮箱或辖区', f.text), chosenAs('角色', f.role && ROLE_NAMES[f.role as keyof typeof ROLE_NAMES])], items.length > 0),
     });
   });
   router.post('/members/:id/invitation', async (req, res) => {

@@ -10,6 +10,7 @@ import { MinutesBody } from '../petition-schemas';
 import { performPetitionAction, petitionListScope, requireReader, visiblePetition } from '../petitions';
 import { actionsView, alreadyDone, formErrors, oneAtATime, PETITION_FORMS, type Errors, type Values } from './petition-actions';
 import { chinese, display, timeLeft } from './format';
+import { chosenAs, filterBox } from './case-list';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 
 /**
@@ -97,7 +98,8 @@ export function petitionPages(deps: ConsoleDeps, page: Page): Router {
       return { id: p.id, subject: p.subject, petitioner: p.petitioner.name, area: p.area, statusName: STATUS_NAMES[p.status], overdue: p.overdue, leader: p.leader?.name, unit: p.unit?.name, next };
     });
     const title = actor.role === 'leader' ? '我包案的信访事项' : '信访登记簿';
-    page(req, res, 'petitions', { title, items, statuses, status: status ?? '', full: rows.length === LIST_LIMIT, limit: LIST_LIMIT, mayRegister: actor.role === 'petition_officer' });
+    page(req, res, 'petitions', { title, items, statuses, status: status ?? '', full: rows.length === LIST_LIMIT, limit: LIST_LIMIT, mayRegister: actor.role === 'petition_officer',
+      filters: filterBox('/console/petitions', [chosenAs('状态', status && STATUS_NAMES[status])], items.length > 0) });
   });
 
   /** The petition with every step and deadline, and a form for each step the domain allows now. */

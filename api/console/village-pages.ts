@@ -25,7 +25,7 @@ import { ApiError } from '../errors';
 import { liveOrRegistered } from '../register';
 import { openVillageDecision, performVillageAction, visibleMatter } from '../village-decisions';
 import { chinese, timeLeft } from './format';
-import { commonFilters, pageLink, pageNumber, pageOfCases } from './case-list';
+import { chosenAs, commonFilters, filterBox, pageLink, pageNumber, pageOfCases, periodChosen } from './case-list';
 import { sharedFilters } from './mediation-pages';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 import type { TaskSource, WorkItem } from './worklist';
@@ -259,6 +259,13 @@ export function villagePages(deps: ConsoleDeps, page: Page): Router {
       f,
       statuses: Object.entries(STATUS_NAMES).map(([code, name]) => ({ code, name })),
       filtered: Object.entries(f).some(([, v]) => v),
+      filters: filterBox('/console/village', [
+        chosenAs('关键词', f.text),
+        chosenAs('当前步骤', STATUS_NAMES[f.status as keyof typeof STATUS_NAMES]),
+        chosenAs('区域', f.area),
+        periodChosen(f.from, f.to),
+        f.overdue && '只看已逾期',
+      ], items.length > 0),
       total,
       pageNo,
       pages,

@@ -5,6 +5,7 @@ import { availableMediationActions } from '../../domain/mediation-available';
 import type { Policy } from '../../domain/policy';
 import { staff } from '../mediations';
 import { timeLeft } from './format';
+import { chosenAs, filterBox } from './case-list';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
 import { sqlAreaWithin } from '../../platform/area-sql';
 import { villageTasks } from './village-pages';
@@ -107,6 +108,7 @@ export function worklistPages(deps: ConsoleDeps, page: ReturnType<typeof pageRen
       overdueTotal: all.filter((w) => w.left?.overdue).length,
       counts,
       filter: { kind, overdue: overdueOnly },
+      filters: filterBox('/console', [chosenAs('类别', kind && KIND_NAMES[kind as WorkItem['kind']]), overdueOnly && '只看已超期'], items.length > 0),
       welcome: req.query.welcome === '1',
       canReport: actor.role === 'grid_worker' || actor.role === 'mediator',
     });
