@@ -68,10 +68,62 @@ export interface AxeFinding {
 }
 export const axeFindings: AxeFinding[] = [];
 
-/** Screenshot (full page) and axe-core; returns the serious or critical violations (the tests expect none). */
+/** What scrolls sideways on the page as it is laid out now: the document when it is wider than the window, and each scrolled box
+ *  (overflow-x auto or scroll) whose content is wider than the box, named by tag, id and class, with its widths. */
+const SIDEWAYS = `(() => {
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const iw = window.innerWidth;
+  const found = [];
+  const doc = document.documentElement.scrollWidth;
+  if (doc > iw) {
+    // The outermost elements that stick out on the right, to say what widens the page.
+    const out = [];
+    for (const e of document.body.querySelectorAll('*')) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0 || r.right <= iw + 0.5) continue;
+      const p = e.parentElement;
+      if (p && p !== document.body && p.getBoundingClientRect().right > iw + 0.5) continue;
+      out.push(name(e) + ' to ' + Math.round(r.right) + 'px');
+      if (out.length === 4) break;
+    }
+    found.push('the page is ' + doc + 'px wide in a ' + iw + 'px window (' + out.join(', ') + ')');
+  }
+  for (const e of document.body.querySelectorAll('*')) {
+    const o = getComputedStyle(e).overflowX;
+    if ((o === 'auto' || o === 'scroll') && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+      found.push(name(e) + ' scrolls sideways: ' + e.scrollWidth + 'px of content in ' + e.clientWidth + 'px');
+  }
+  return found;
+})()`;
+
+/** What scrolls sideways on the page at the phone's width (390 px); a page shown at another size is laid out at 390 px for the
+ *  look and put back. */
+export async function sidewaysAtPhone(page: Page): Promise<string[]> {
+  const size = page.viewportSize();
+  const resize = !size || size.width !== PHONE.width;
+  if (resize) await page.setViewportSize({ width: PHONE.width, height: size?.height ?? PHONE.height });
+  try {
+    return (await page.evaluate(SIDEWAYS)) as string[];
+  } finally {
+    if (resize && size) await page.setViewportSize(size);
+  }
+}
+
+/** Screenshot (full page), nothing scrolling sideways at 390 px (throws, naming what does, with a screenshot at 390 px), and axe-core;
+ *  returns the serious or critical violations (the tests expect none). */
 export async function check(page: Page, name: string, axe = true): Promise<AxeFinding[]> {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const sideways = await sidewaysAtPhone(page);
+  if (sideways.length > 0) {
+    const size = page.viewportSize();
+    if (size && size.width !== PHONE.width) {
+      await page.setViewportSize(PHONE);
+      await page.screenshot({ path: path.join(SHOTS, `${name}-at-390.png`), fullPage: true });
+      await page.setViewportSize(size);
+    }
+    throw new Error(`${name} (${page.url()}) scrolls sideways at ${PHONE.width} px: ${sideways.join('; ')}`);
+  }
   // A page with JavaScript off cannot run axe; its tests check the same pages again in a JavaScript-enabled copy.
   if (!axe) return [];
   // evaluate() runs through the DevTools protocol, which the page's CSP (no inline script) does not block.

@@ -67,7 +67,7 @@ test('a supervisor reads the statistics of its county at desktop size and downlo
   expect(await page.textContent('svg desc')).toContain(`${month}：3件`);
   expect((await cells(page, '月度趋势')).find((r) => r[0] === month)).toEqual([month, '3', '3', '0', '0']);
   expect(await check(page, 'stats-desktop')).toEqual([]);
-  // Each table's scrolling region is named by its caption, so a screen reader's landmark list tells them apart.
+  // No two landmarks of the page share a name.
   expect(axeFindings.filter((f) => f.page === 'stats-desktop' && f.id === 'landmark-unique')).toEqual([]);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('caption:has-text("按乡镇统计") a.csv')]);
@@ -103,7 +103,7 @@ test('a township leader on a phone sees its township only; a mediator has no sta
   await page.goto(`${sys.url}/console/stats`);
   expect(await page.textContent('.summary')).toContain('登记 1 件');
   expect(await cells(page, '按乡镇统计')).toEqual([[other, '1', '0', '0', '1']]);
-  // Nothing wider than the phone: wide tables scroll inside their own box.
+  // Nothing wider than the phone: each table row is a card (check() below also finds no box scrolling sideways).
   expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
   expect(await check(page, 'stats-phone')).toEqual([]);
   expect((await context.request.get(`${sys.url}/console/stats.csv?table=process&area=${encodeURIComponent(where.county)}`)).status()).toBe(400);
