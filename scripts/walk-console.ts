@@ -48,7 +48,7 @@ async function look(page: Page, role: string, name: string): Promise<void> {
     const serious = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     visits.push({ role, page: name, file, url: page.url().replace(BASE, ''), serious: serious.length, other: r.violations.length - serious.length, ids: r.violations.map((v) => `${v.id}:${v.impact}`) });
     for (const v of serious) problems.push({ role, what: `axe ${v.impact} ${v.id} on ${name} (${size.name})` });
-    // Wider than the phone: something a reader has to scroll sideways for, outside the marked table regions.
+    // Wider than the phone: something a reader has to scroll sideways for (test/console-helpers.ts check() also finds boxes that do).
     if (size.name === 'phone') {
       const wide = (await page.evaluate(`document.documentElement.scrollWidth`)) as number;
       if (wide > size.width + 1) problems.push({ role, what: `${name} is ${wide}px wide at 390px` });
