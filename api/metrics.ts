@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PoolClient } from 'pg';
+import { DAY_MS } from '../domain/time';
 import type { Db } from '../platform/db';
 import { declaredRoute } from './access';
 import { ApiError } from './errors';
@@ -147,7 +148,6 @@ type Queryable = Pick<PoolClient, 'query'>;
 
 /** A case counts as "deadline passed" when its next deadline is this much behind now (the worker has not acted on it). */
 const LATE_AFTER_MS = 5 * 60_000;
-const DAY_MS = 86_400_000;
 
 /**
  * The register's figures without counting the cases: by kind and status from the daily summary (db/migrations/0018);
@@ -180,7 +180,7 @@ export async function readFigures(db: Queryable, now = Date.now()): Promise<Figu
   const overdue = open.rows
     .map((r) => ({ kind: r.kind, overdue: r.overdue, late: r.late + (lateToday.get(r.kind) ?? 0) }))
     .filter((r) => r.overdue > 0 || r.late > 0);
-  return { outbox: outbox.rows, oldestPendingSeconds: oldest.rows[0]?.s ?? 0, cases: cases.rows, overdue } as Figures;
+  return { outbox: outbox.rows, oldestPendingSeconds: oldest.rows[0]?.s ?? 0, cases: cases.rows, overdue };
 }
 
 function outboxFigures(db: Queryable) {
@@ -202,5 +202,5 @@ export async function readFiguresDirect(db: Queryable, now = Date.now()): Promis
       [new Date(now - LATE_AFTER_MS)],
     ),
   ]);
-  return { outbox: outbox.rows, oldestPendingSeconds: oldest.rows[0]?.s ?? 0, cases: cases.rows, overdue: overdue.rows } as Figures;
+  return { outbox: outbox.rows, oldestPendingSeconds: oldest.rows[0]?.s ?? 0, cases: cases.rows, overdue: overdue.rows };
 }
