@@ -1,6 +1,8 @@
 import type { Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { PoolClient } from 'pg';
+import { DAY_MS } from '../domain/time';
 import type { Db } from '../platform/db';
 import { declaredRoute } from './access';
 import { ApiError } from './errors';
@@ -134,22 +136,70 @@ function gauge(registry: Registry, name: string, help: string, labelNames: strin
   return new Gauge({ name, help, labelNames, registers: [registry] });
 }
 
-interface Figures {
+export interface Figures {
   outbox: { status: string; n: number }[];
   oldestPendingSeconds: number;
   cases: { kind: string; status: string; n: number }[];
   overdue: { kind: string; overdue: number; late: number }[];
 }
 
-async function readFigures(db: Db): Promise<Figures> {
-  const [outbox, oldest, cases, overdue] = await Promise.all([
+/** A pool, or a client inside a transaction (the tests compare both readings in one snapshot). */
+type Queryable = Pick<PoolClient, 'query'>;
+
+/** A case counts as "deadline passed" when its next deadline is this much behind now (the worker has not acted on it). */
+const LATE_AFTER_MS = 5 * 60_000;
+
+/**
+ * The register's figures without counting the cases: by kind and status from the daily summary (db/migrations/0018);
+ * overdue and "deadline passed" from the summary of open cases by deadline day (0020), whose days before the
+ * threshold's (UTC) day are wholly past, plus the unclosed cases whose deadline falls between the start of that day and
+ * the threshold (cases_unclosed: at most a day of deadlines). Equal to readFiguresDirect (test/overview-summary.test.ts).
+ */
+export async function readFigures(db: Queryable, now = Date.now()): Promise<Figures> {
+  const threshold = now - LATE_AFTER_MS;
+  const dayStart = Math.floor(threshold / DAY_MS) * DAY_MS;
+  const [outbox, oldest, cases, open, today] = await Promise.all([
+    ...outboxFigures(db),
+    db.query<{ kind: string; status: string; n: number }>(
+      `SELECT kind, value AS status, sum(n)::int AS n FROM case_stats_daily WHERE field = 'status' GROUP BY 1, 2 HAVING sum(n) <> 0`,
+    ),
+    db.query<{ kind: string; overdue: number; late: number }>(
+      `SELECT kind, coalesce(sum(n) FILTER (WHERE overdue), 0)::int AS overdue, coalesce(sum(n) FILTER (WHERE day < $1::date), 0)::int AS late
+         FROM case_open_deadlines WHERE NOT closed GROUP BY kind`,
+      [new Date(dayStart).toISOString().slice(0, 10)],
+    ),
+    db.query<{ kind: string; late: number }>(
+      `SELECT kind, count(*)::int AS late FROM cases
+        WHERE closed_at IS NULL AND kind = ANY(ARRAY(SELECT DISTINCT kind FROM case_open_deadlines WHERE NOT closed))
+          AND next_deadline >= $1 AND next_deadline < $2
+        GROUP BY kind`,
+      [new Date(dayStart), new Date(threshold)],
+    ),
+  ]);
+  const lateToday = new Map(today.rows.map((r) => [r.kind, r.late]));
+  const overdue = open.rows
+    .map((r) => ({ kind: r.kind, overdue: r.overdue, late: r.late + (lateToday.get(r.kind) ?? 0) }))
+    .filter((r) => r.overdue > 0 || r.late > 0);
+  return { outbox: outbox.rows, oldestPendingSeconds: oldest.rows[0]?.s ?? 0, cases: cases.rows, overdue };
+}
+
+function outboxFigures(db: Queryable) {
+  return [
     db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM mail_outbox WHERE status <> 'sent' GROUP BY status`),
     db.query<{ s: number | null }>(`SELECT extract(epoch FROM now() - min(created_at))::float8 AS s FROM mail_outbox WHERE status = 'pending'`),
+  ] as const;
+}
+
+/** The same figures counted over the cases (what a scrape read before db/migrations/0020), for the tests and the benchmark. */
+export async function readFiguresDirect(db: Queryable, now = Date.now()): Promise<Figures> {
+  const [outbox, oldest, cases, overdue] = await Promise.all([
+    ...outboxFigures(db),
     db.query<{ kind: string; status: string; n: number }>('SELECT kind, status, count(*)::int AS n FROM cases GROUP BY kind, status'),
     db.query<{ kind: string; overdue: number; late: number }>(
       `SELECT kind, count(*) FILTER (WHERE overdue)::int AS overdue,
-              count(*) FILTER (WHERE next_deadline < now() - interval '5 minutes')::int AS late
-         FROM cases WHERE closed_at IS NULL AND (overdue OR next_deadline < now() - interval '5 minutes') GROUP BY kind`,
+              count(*) FILTER (WHERE next_deadline < $1)::int AS late
+         FROM cases WHERE closed_at IS NULL AND (overdue OR next_deadline < $1) GROUP BY kind`,
+      [new Date(now - LATE_AFTER_MS)],
     ),
   ]);
   return { outbox: outbox.rows, oldestPendingSeconds: oldest.rows[0]?.s ?? 0, cases: cases.rows, overdue: overdue.rows };

@@ -1,16 +1,20 @@
 import { createSession } from '../api/console/accounts';
+import { overviewCounts, overviewCountsDirect } from '../api/console/overview-counts';
+import { DUE_SOON_DAYS } from '../api/console/supervision';
+import { readFigures, readFiguresDirect } from '../api/metrics';
 import { listRegister } from '../api/register';
 import { defaultPeriod, statisticsDirect, statisticsFor } from '../api/stats';
 import { SA } from '../domain/search-attributes';
 import { benchVillage, num, pinganIntake, type Benchmark } from './context';
-import { log, percentiles, tag } from './lib';
+import { log, percentiles, sleep, tag } from './lib';
 
 /**
  * The register at scale: N mediation cases inserted straight into PostgreSQL (copies of a real case's row, spread over
  * 10 townships × 10 villages, statuses, levels, categories and two years), then p50/p95 of the case list with filters,
  * of GET /api/v1/stats (county and township from the daily summary, a village from its cases; beside them the county
- * counted over every case as before db/migrations/0018) and of the console's overview page, one request at a time;
- * the list figures twice. Ended cases carry an outcome, so that the rates and the median are counted too. Beside them,
+ * counted over every case as before db/migrations/0018), of the console's overview page and of the register's /metrics
+ * figures (from the summaries of 0018 and 0020; beside them both counted over the cases, as before 0020), one request at
+ * a time; the list figures twice; then a few /metrics scrapes over HTTP, each past the API's 5 s cache. Ended cases carry an outcome, so that the rates and the median are counted too. Beside them,
  * Temporal's visibility list for the same filters (first page of 20), over `visibility` workflows (default 5,000)
  * started with the same search attributes, spread the same way, on a task queue no worker polls: the dev server's
  * SQLite visibility store cannot take a million workflows on this machine in a benchmark's time, so that side is
@@ -22,7 +26,7 @@ const CATEGORIES = ['neighbourhood', 'family', 'land', 'labour', 'contract', 'tr
 
 export const register: Benchmark = {
   name: 'register',
-  describe: 'N cases in PostgreSQL: p50/p95 of the filtered case list, GET /api/v1/stats and the console overview page',
+  describe: 'N cases in PostgreSQL: p50/p95 of the filtered case list, GET /api/v1/stats, the console overview page and /metrics',
   async run(ctx) {
     const rows = num(ctx, 'rows', 100_000);
     const reps = num(ctx, 'reps', 20);
@@ -114,6 +118,19 @@ export const register: Benchmark = {
     const [fromSummary, direct] = [await statisticsFor(ctx.b.db, period), await statisticsDirect(ctx.b.db, period)];
     if (JSON.stringify(fromSummary) !== JSON.stringify(direct)) throw new Error(`statistics: the summary differs from the direct count\n${JSON.stringify(fromSummary)}\n${JSON.stringify(direct)}`);
     log(`  statistics: the summary equals the direct count (${direct.total} cases, ${direct.mediation.outcomes} outcomes, median ${direct.mediation.medianDays} days)`);
+    // The overview's counts and the /metrics figures from the summaries (db/migrations/0020) must equal the direct count.
+    const now = Date.now();
+    const [countsSummary, countsDirect] = [await overviewCounts(ctx.b.db, county, now, DUE_SOON_DAYS), await overviewCountsDirect(ctx.b.db, county, now, DUE_SOON_DAYS)];
+    if (JSON.stringify(countsSummary) !== JSON.stringify(countsDirect)) throw new Error(`overview: the summary differs from the direct count\n${JSON.stringify(countsSummary)}\n${JSON.stringify(countsDirect)}`);
+    const sortedFigures = (f: Awaited<ReturnType<typeof readFigures>>) => JSON.stringify({
+      cases: [...f.cases].sort((a, b) => `${a.kind}/${a.status}`.localeCompare(`${b.kind}/${b.status}`)),
+      overdue: [...f.overdue].sort((a, b) => a.kind.localeCompare(b.kind)),
+    });
+    const [figuresSummary, figuresDirect] = [sortedFigures(await readFigures(ctx.b.db, now)), sortedFigures(await readFiguresDirect(ctx.b.db, now))];
+    if (figuresSummary !== figuresDirect) throw new Error(`/metrics: the summary differs from the direct count\n${figuresSummary}\n${figuresDirect}`);
+    const overdueCases = countsDirect.reduce((n, c) => n + c.overdue, 0);
+    log(`  overview and /metrics: the summary equals the direct count (${overdueCases} overdue, ${countsDirect.reduce((n, c) => n + c.soon, 0)} due soon in the county)`);
+    const openRows = (await ctx.b.db.query<{ n: number }>('SELECT count(*)::int AS n FROM case_open_deadlines')).rows[0].n;
     const village = encodeURIComponent(`${county}/镇3/村4`);
     const results = {
       ...(await lists(1)),
@@ -123,6 +140,10 @@ export const register: Benchmark = {
       // What the same figures cost counted over every case of the county (as before 0018), in this process, 3 times.
       statsDirectCounty: await time('statistics counted over the cases (county, 12 months; before 0018)', () => statisticsDirect(ctx.b.db, period), 3),
       overview: await time('console overview', () => get('/console/overview', { cookie: `pingan_console=${session.token}` })),
+      overviewCounts: await time('overview counts (county, from the summary; in this process)', () => overviewCounts(ctx.b.db, county, Date.now(), DUE_SOON_DAYS)),
+      overviewCountsDirect: await time('overview counts counted over the cases (county; before 0020)', () => overviewCountsDirect(ctx.b.db, county, Date.now(), DUE_SOON_DAYS), 3),
+      metricsRead: await time('/metrics register figures (from the summaries; in this process)', () => readFigures(ctx.b.db)),
+      metricsReadDirect: await time('/metrics register figures counted over the cases (before 0020)', () => readFiguresDirect(ctx.b.db), 3),
       ...(await lists(2)),
     };
 
@@ -174,11 +195,22 @@ export const register: Benchmark = {
       registerReadMs: Math.round(Number(/^pingan_metrics_register_read_seconds (\S+)$/m.exec(scraped)?.[1] ?? NaN) * 1e4) / 10,
     };
     log(`  /metrics scrape: ${metricsScrape.ms} ms (register read ${metricsScrape.registerReadMs} ms)`);
+    // More scrapes over HTTP, each after the API's 5 s cache has expired, so that each reads the register.
+    const scrapeMs: number[] = [];
+    for (let i = 0; i < num(ctx, 'scrapes', 6); i++) {
+      await sleep(5200);
+      const s0 = process.hrtime.bigint();
+      await get('/metrics', {});
+      scrapeMs.push(Number(process.hrtime.bigint() - s0) / 1e6);
+    }
+    const metricsScrapes = percentiles(scrapeMs);
+    log(`  /metrics scrapes past the cache: p50 ${metricsScrapes.p50} ms, p95 ${metricsScrapes.p95} ms (n ${metricsScrapes.n})`);
     const table: (string | number)[][] = [['request', 'p50 ms', 'p95 ms', 'n']];
     for (const [k, p] of Object.entries(results)) table.push([k, p.p50, p.p95, p.n]);
     for (const [k, p] of Object.entries(query)) table.push([`register query only: ${k}`, p.p50, p.p95, p.n]);
     for (const [k, p] of Object.entries(visibility)) table.push([`visibility ${k} (${held} workflows)`, p.p50, p.p95, p.n]);
     table.push(['/metrics (first scrape)', metricsScrape.ms, '', 1]);
-    return { figures: { rows, reps, county, seedSeconds, vacuumSeconds, summaryRows, results, metricsScrape, registerQueryOnly: query, visibility: { workflows: held, startSeconds: visibilityStartSeconds, results: visibility }, target: 'list p95 ≤ 50 ms' }, table };
+    table.push(['/metrics (scrapes past the 5 s cache)', metricsScrapes.p50, metricsScrapes.p95, metricsScrapes.n]);
+    return { figures: { rows, reps, county, seedSeconds, vacuumSeconds, summaryRows, openDeadlineRows: openRows, overdueInCounty: overdueCases, results, metricsScrape, metricsScrapes, registerQueryOnly: query, visibility: { workflows: held, startSeconds: visibilityStartSeconds, results: visibility }, target: 'list p95 ≤ 50 ms; overview and /metrics p95 well under 100 ms' }, table };
   },
 };

@@ -7,6 +7,7 @@ import { DAY_MS, toShanghaiIso } from '../../domain/time';
 import { sqlCaseInArea } from '../../platform/area-sql';
 import { STATUS_NAMES, timeLeft } from './format';
 import { member, type ConsoleDeps, type pageRenderer } from './http';
+import { overviewCounts, type OverviewCount } from './overview-counts';
 
 interface Watched {
   id: string;
@@ -30,15 +31,15 @@ export const WATCHED_LIMIT = 200;
 
 /**
  * The supervisor's overview of its area: open cases overdue or due within 3 days, counted by township and level,
- * listed worst first (most overdue, then nearest deadline). Counted and ordered by PostgreSQL over the register's
- * columns (next_deadline is the register's copy of domain nextDeadline), so that an area with a million cases sends
- * the API its counts and one page, not its open cases.
+ * listed worst first (most overdue, then nearest deadline). The counts come from the summary of open cases by deadline
+ * day (overviewCounts); the list is ordered by PostgreSQL over the register's columns (next_deadline is the register's
+ * copy of domain nextDeadline), so that an area with a million cases sends the API its counts and one page.
  */
 export async function overviewOf(
   db: ConsoleDeps['db'],
   area: string,
   now: number,
-): Promise<{ watched: Watched[]; counts: { township: string; level: string | null; overdue: number; soon: number }[] }> {
+): Promise<{ watched: Watched[]; counts: OverviewCount[] }> {
   // $1 now, $2 the area, $3 the end of "due soon" (only in the queries that use it).
   const args: unknown[] = [new Date(now), area];
   const soonArgs = [...args, new Date(now + DUE_SOON_DAYS * DAY_MS)];
@@ -55,15 +56,7 @@ export async function overviewOf(
          FROM cases WHERE ${open} AND ${cond} ORDER BY next_deadline NULLS LAST LIMIT ${limit}`,
       a,
     );
-  const [counts, overdueRows] = await Promise.all([
-    db.query<{ township: string; level: string | null; overdue: number; soon: number }>(
-      `SELECT coalesce(area_township, area) AS township, level,
-              count(*) FILTER (WHERE ${late})::int AS overdue, count(*) FILTER (WHERE NOT ${late})::int AS soon
-         FROM cases WHERE ${open} AND (overdue OR next_deadline <= $3) GROUP BY 1, 2`,
-      soonArgs,
-    ),
-    worst(late, WATCHED_LIMIT, args),
-  ]);
+  const [counts, overdueRows] = await Promise.all([overviewCounts(db, area, now, DUE_SOON_DAYS), worst(late, WATCHED_LIMIT, args)]);
   // Most overdue first, then the nearest deadlines.
   const rows = overdueRows.rows.length < WATCHED_LIMIT
     ? [...overdueRows.rows, ...(await worst(`NOT ${late} AND next_deadline <= $3`, WATCHED_LIMIT - overdueRows.rows.length, soonArgs)).rows]
@@ -86,7 +79,7 @@ export async function overviewOf(
       explanationRequired: c.explanation_required,
     };
   });
-  return { watched, counts: counts.rows };
+  return { watched, counts };
 }
 
 export function supervisionPages(deps: ConsoleDeps, page: ReturnType<typeof pageRenderer>): Router {
