@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import { loadTemplates } from '../activities/templates';
 import { createApp, REQUEST_DEADLINE_MS } from '../api/app';
 import type { Policy } from '../domain/policy';
+import { startRelay } from '../worker/relay';
 import { createWorker } from '../worker/worker';
 import { trustProxy, type Config } from './config';
 import { createPool, migrate, type Db } from './db';
@@ -85,14 +86,19 @@ export async function runWorker(o: {
       throw err;
     },
   );
-  const done = worker.run().finally(() => connection.close());
+  // The outbox relay delivers the notices of lean runs from this process (LISTEN needs a server of its own: the embedded
+  // database polls only). It stops with the worker, its sends in flight given the worker's grace.
+  const relay = startRelay({
+    db: o.db, mailer: o.mailer, mailFrom: o.config.MAIL_FROM, logger: o.logger, listenUrl: o.config.DATABASE_URL,
+  });
+  const done = worker.run().finally(() => Promise.all([relay.stop(), connection.close()]));
   o.logger.info({ taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE }, 'worker running');
   return {
     worker,
     done,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+      await Promise.all([relay.stop(), done]);
     },
   };
 }
