@@ -3,9 +3,10 @@ import { Client } from 'pg';
 import { sendRow, type PendingRow } from '../activities/mail';
 import { RELAY_CHANNEL } from '../activities/register';
 import { MAIL_RETRY, mailRetryDelayMs } from '../domain/mail-retry';
-import type { Db } from '../platform/db';
+import { isDatabaseUnavailable, type Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { SMTP_SEND_BOUND_MS, type Mailer } from '../platform/mailer';
+import { retryWithBackoff } from '../platform/retry';
 
 /**
  * The outbox relay: runs in every worker process and delivers the `mail_outbox` rows of lean runs (written with their
@@ -73,10 +74,10 @@ export function startRelay(o: RelayOptions): Relay {
   };
 
   /** After a transient failure: the next attempt by the schedule, or failed with the reason after the last one. */
-  const retryLater = async (row: TakenRow, reason: string) => {
+  const retryLater = async (db: Pick<Db, 'query'>, row: TakenRow, reason: string) => {
     if (row.attempts >= MAIL_RETRY.maximumAttempts) {
       const why = `gave up after its retries: ${reason}`.slice(0, 1000);
-      await o.db.query(
+      await db.query(
         `UPDATE mail_outbox SET status = 'failed', last_error = $3, failed_at = now(), lease_until = NULL
           WHERE key = $1 AND recipient = $2 AND status = 'pending'`,
         [row.key, row.recipient, why],
@@ -85,7 +86,7 @@ export function startRelay(o: RelayOptions): Relay {
       return;
     }
     const delayMs = mailRetryDelayMs(row.attempts);
-    await o.db.query(
+    await db.query(
       `UPDATE mail_outbox SET next_attempt_at = now() + $3 * interval '1 millisecond', lease_until = NULL
         WHERE key = $1 AND recipient = $2 AND status = 'pending'`,
       [row.key, row.recipient, delayMs],
@@ -94,9 +95,18 @@ export function startRelay(o: RelayOptions): Relay {
   };
 
   const deliver = async (row: TakenRow) => {
-    const r = await sendRow(o.db, o.mailer, o.mailFrom, row);
+    // What a send leaves to record (sent, failed, next attempt) is retried while PostgreSQL is out of reach, as long as
+    // the row's lease lasts: a mail sent but not recorded as sent would be sent again by the next relay to take it.
+    const leaseEnds = Date.now() + leaseMs - 2_000;
+    const record = {
+      query: ((text: string, values?: unknown[]) =>
+        retryWithBackoff('PostgreSQL (outbox relay)', () => o.db.query(text, values), log, {
+          retryable: isDatabaseUnavailable, initialMs: 500, maxMs: 2_000, signal: AbortSignal.timeout(Math.max(leaseEnds - Date.now(), 1)),
+        })) as unknown as Db['query'],
+    };
+    const r = await sendRow(record, o.mailer, o.mailFrom, row);
     if (r.outcome === 'failed') log.warn({ key: row.key, recipient: row.recipient, reason: r.reason }, 'mail refused for good: marked failed, not retried');
-    else if (r.outcome === 'transient') await retryLater(row, r.reason);
+    else if (r.outcome === 'transient') await retryLater(record, row, r.reason);
   };
 
   const take = async (limit: number): Promise<TakenRow[]> => {
