@@ -197,8 +197,7 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     if (document) await acts.archiveDocument({ id: document.id, caseId: s.id, kind: document.kind, template: document.template, data });
     if (outbox) {
       if (!lean) mail.post(outbox.map((n) => n.key));
-    }
-    else if (mails) {
+    } else if (mails) {
       for (const n of notices) await acts.notify({ key: keyOf(event, n), template: n.template, recipients: n.recipients, data });
     }
   };
