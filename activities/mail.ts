@@ -5,7 +5,7 @@ import type { DeliverResult, MailActivities, NotifyInput, OutboxNotice, Recipien
 import { sqlAreaWithin } from '../platform/area-sql';
 import type { Db } from '../platform/db';
 import { classifyMailError, SMTP_SEND_BOUND_MS, type Mailer } from '../platform/mailer';
-import type { OutboxRow } from './register';
+import { NOTIFY_RELAY, OUTBOX_COLUMNS, RELAY_DUE, type OutboxRow } from './register';
 import type { TemplateRenderer } from './templates';
 
 /**
@@ -70,7 +70,8 @@ export async function renderOutbox(
   if (people.length === 0) log.warn('notice has no recipients', { key: notice.key, recipients: notice.recipients });
   return people.map((person) => {
     const { subject, text } = render(notice.template, { ...data, recipient: person });
-    return { key: notice.key, recipient: person.email, template: notice.template, subject, body: text, message_id: messageIdOf(notice.key, person.email) };
+    const row: OutboxRow = { key: notice.key, recipient: person.email, template: notice.template, subject, body: text, message_id: messageIdOf(notice.key, person.email) };
+    return notice.relay ? { ...row, relay: true } : row;
   });
 }
 
@@ -93,10 +94,14 @@ export async function insertOutbox(db: Queryable, rows: readonly OutboxRow[]): P
   if (!rows.length) return;
   await db.query({
     name: 'pingan_outbox_insert',
-    text: `INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id)
-           SELECT x.key, x.recipient, x.template, x.subject, x.body, x.message_id
-             FROM jsonb_to_recordset($1::jsonb) AS x(key text, recipient text, template text, subject text, body text, message_id text)
-           ON CONFLICT (key, recipient) DO NOTHING`,
+    text: `WITH o AS (
+             INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id, next_attempt_at)
+             SELECT x.key, x.recipient, x.template, x.subject, x.body, x.message_id, ${RELAY_DUE}
+               FROM jsonb_to_recordset($1::jsonb) AS x(${OUTBOX_COLUMNS})
+             ON CONFLICT (key, recipient) DO NOTHING
+             RETURNING next_attempt_at IS NOT NULL AS relay
+           ), n AS (${NOTIFY_RELAY})
+           SELECT (SELECT count(*) FROM o)::int AS outbox, (SELECT count(*) FROM n)::int AS notified`,
     values: [JSON.stringify(rows)],
   });
 }
@@ -160,30 +165,54 @@ export async function deliverRows(
       continue;
     }
     if (guarded && !attemptHasTimeFor(SMTP_SEND_BOUND_MS)) throw new Error('not enough time left in this attempt for another send');
-    try {
-      await mailer.send({ from: mailFrom, to: row.recipient, subject: row.subject, text: row.body, messageId: row.message_id });
-    } catch (err) {
-      const { permanent, reason } = classifyMailError(err);
-      if (!permanent) {
-        await db.query('UPDATE mail_outbox SET last_error = $3 WHERE key = $1 AND recipient = $2', [key, row.recipient, reason]);
-        throw err;
-      }
-      await db.query(
-        `UPDATE mail_outbox SET status = 'failed', last_error = $3, failed_at = now()
-          WHERE key = $1 AND recipient = $2 AND status = 'pending'`,
-        [key, row.recipient, reason],
-      );
-      log.warn('mail refused for good: marked failed, not retried', { key, recipient: row.recipient, reason });
-      result.failed += 1;
-      continue;
-    }
-    await db.query(`UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE key = $1 AND recipient = $2`, [
-      key,
-      row.recipient,
-    ]);
-    result.sent += 1;
+    const sent = await sendRow(db, mailer, mailFrom, { key, ...row });
+    if (sent.outcome === 'transient') throw sent.error;
+    if (sent.outcome === 'failed') log.warn('mail refused for good: marked failed, not retried', { key, recipient: row.recipient, reason: sent.reason });
+    result[sent.outcome] += 1;
   }
   return result;
+}
+
+export interface PendingRow {
+  key: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  message_id: string;
+}
+
+/**
+ * Sends one pending row and records the outcome: `sent`; `failed` when the server refused it for good (5xx, invalid
+ * address: marked failed with the reason, never retried); `transient` otherwise, the reason kept as `last_error` for
+ * the caller's retry schedule (the mailroom's activity retry, or the relay's next attempt time).
+ */
+export async function sendRow(
+  db: Pick<Db, 'query'>,
+  mailer: Mailer,
+  mailFrom: string,
+  row: PendingRow,
+): Promise<{ outcome: 'sent' } | { outcome: 'failed'; reason: string } | { outcome: 'transient'; error: unknown; reason: string }> {
+  const { key, recipient } = row;
+  try {
+    await mailer.send({ from: mailFrom, to: recipient, subject: row.subject, text: row.body, messageId: row.message_id });
+  } catch (err) {
+    const { permanent, reason } = classifyMailError(err);
+    if (!permanent) {
+      await db.query('UPDATE mail_outbox SET last_error = $3 WHERE key = $1 AND recipient = $2', [key, recipient, reason]);
+      return { outcome: 'transient', error: err, reason };
+    }
+    await db.query(
+      `UPDATE mail_outbox SET status = 'failed', last_error = $3, failed_at = now(), lease_until = NULL
+        WHERE key = $1 AND recipient = $2 AND status = 'pending'`,
+      [key, recipient, reason],
+    );
+    return { outcome: 'failed', reason };
+  }
+  await db.query(
+    `UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = NULL, lease_until = NULL WHERE key = $1 AND recipient = $2`,
+    [key, recipient],
+  );
+  return { outcome: 'sent' };
 }
 
 export function createMailActivities(deps: { db: Db; mailer: Mailer; render: TemplateRenderer; mailFrom: string }): MailActivities & {

@@ -49,9 +49,22 @@ export interface OutboxRow {
   subject: string;
   body: string;
   message_id: string;
+  /** Left to the outbox relay (worker/relay.ts): written with its next attempt time, due at once. */
+  relay?: boolean;
 }
 
 type Queryable = Pick<PoolClient, 'query'>;
+
+/** The outbox columns of a row as rendered (jsonb_to_recordset), and its next attempt time: now when the relay takes it. */
+export const OUTBOX_COLUMNS = 'key text, recipient text, template text, subject text, body text, message_id text, relay boolean';
+export const RELAY_DUE = 'CASE WHEN x.relay THEN now() END';
+/** The channel the outbox relays listen on (worker/relay.ts). */
+export const RELAY_CHANNEL = 'pingan_outbox';
+/**
+ * Wakes the relays when the statement wrote rows for them (`o` returns `relay` per row written): the notification is
+ * sent at commit, with the rows, and a statement that wrote none sends none.
+ */
+export const NOTIFY_RELAY = `SELECT pg_notify('${RELAY_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM o WHERE o.relay)`;
 
 // The columns a newer version replaces; an older (late) write leaves them as they are.
 const NEWER = 'k.version < EXCLUDED.version';
@@ -69,7 +82,7 @@ const HAS_EVENT = `${STORED_TIMELINE} @> jsonb_build_array(jsonb_build_object('s
  * - a snapshot is written only when its version is newer than the stored one; a late retry never overwrites newer
  *   state (its event is still appended to the timeline if missing, in sequence order);
  * - the audit event has a deterministic id (case id and sequence number): a retry inserts nothing (ON CONFLICT);
- * - an outbox row exists once per (key, recipient): a retry inserts nothing.
+ * - an outbox row exists once per (key, recipient): a retry inserts nothing; rows left to the relay wake it (NOTIFY).
  * Parameters: $1-$14 the case row, $15-$24 the audit event, $25 the outbox rows, and for a compact transition $26/$27
  * the appended event and its seq.
  */
@@ -106,14 +119,16 @@ const registerWrite = (compact: boolean) => `
     ON CONFLICT (id) DO NOTHING
     RETURNING 1
   ), o AS (
-    INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id)
-    SELECT x.key, x.recipient, x.template, x.subject, x.body, x.message_id
-      FROM jsonb_to_recordset(COALESCE($25::jsonb, '[]'::jsonb))
-        AS x(key text, recipient text, template text, subject text, body text, message_id text)
+    INSERT INTO mail_outbox (key, recipient, template, subject, body, message_id, next_attempt_at)
+    SELECT x.key, x.recipient, x.template, x.subject, x.body, x.message_id, ${RELAY_DUE}
+      FROM jsonb_to_recordset(COALESCE($25::jsonb, '[]'::jsonb)) AS x(${OUTBOX_COLUMNS})
     ON CONFLICT (key, recipient) DO NOTHING
-    RETURNING 1
+    RETURNING next_attempt_at IS NOT NULL AS relay
+  ), n AS (
+    ${NOTIFY_RELAY}
   )
-  SELECT (SELECT count(*) FROM c)::int AS cases, (SELECT count(*) FROM a)::int AS audit, (SELECT count(*) FROM o)::int AS outbox`;
+  SELECT (SELECT count(*) FROM c)::int AS cases, (SELECT count(*) FROM a)::int AS audit, (SELECT count(*) FROM o)::int AS outbox,
+         (SELECT count(*) FROM n)::int AS notified`;
 
 // Prepared once per connection (a named statement): PostgreSQL parses and plans it once, not on every write.
 const STATEMENTS = { full: registerWrite(false), compact: registerWrite(true) };

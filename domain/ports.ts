@@ -23,6 +23,8 @@ export interface NotifyInput {
   template: string;
   recipients: Recipients;
   data: Record<string, unknown>;
+  /** Delivered by the worker's outbox relay (worker/relay.ts), not by the workflow's mailroom. */
+  relay?: boolean;
 }
 
 /**
@@ -33,6 +35,8 @@ export interface OutboxNotice {
   key: string;
   template: string;
   recipients: Recipients;
+  /** Delivered by the worker's outbox relay (worker/relay.ts; lean runs), not by its workflow's mailroom. */
+  relay?: boolean;
 }
 
 /** A recording activity's input may carry the notices of its transition. */

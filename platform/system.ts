@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import { loadTemplates } from '../activities/templates';
 import { createApp, REQUEST_DEADLINE_MS } from '../api/app';
 import type { Policy } from '../domain/policy';
+import { startRelay } from '../worker/relay';
 import { createWorker } from '../worker/worker';
 import { trustProxy, type Config } from './config';
 import { createPool, migrate, type Db } from './db';
@@ -63,6 +64,20 @@ export function adminToken(config: Config): { token: string; file?: string; crea
   return { token, file, created: true };
 }
 
+/** The activities, each calling `wake` once it has succeeded (whatever it wrote to the outbox is then due). */
+function wakingAfterEach<T extends object>(activities: T, wake: () => void): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: unknown[]) => {
+        const result = await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        wake();
+        return result;
+      },
+    ]),
+  ) as T;
+}
+
 export interface RunningWorker {
   worker: Worker;
   done: Promise<void>;
@@ -78,21 +93,27 @@ export async function runWorker(o: {
 }): Promise<RunningWorker> {
   installTemporalRuntime(o.logger, o.config.WORKER_METRICS_ADDRESS);
   const connection = await connectWorker(o.address, o.config);
-  const activities = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
+  // The outbox relay delivers the notices of lean runs from this process (LISTEN needs a server of its own: with the
+  // embedded database it polls, and is woken by this worker's own activities, which are then the only writers). It
+  // stops with the worker, its sends in flight given the worker's grace.
+  const embedded = !o.config.DATABASE_URL;
+  const relay = startRelay({ db: o.db, mailer: o.mailer, mailFrom: o.config.MAIL_FROM, logger: o.logger, listenUrl: o.config.DATABASE_URL });
+  const built = createActivities({ db: o.db, mailer: o.mailer, render: loadTemplates(), mailFrom: o.config.MAIL_FROM });
+  const activities = embedded ? wakingAfterEach(built, relay.wake) : built;
   const worker = await createWorker({ connection, namespace: o.config.TEMPORAL_NAMESPACE, taskQueue: o.config.TEMPORAL_TASK_QUEUE, activities, maxCachedWorkflows: o.config.WORKER_MAX_CACHED_WORKFLOWS }).catch(
     async (err) => {
-      await connection.close().catch(() => undefined);
+      await Promise.all([relay.stop(), connection.close().catch(() => undefined)]);
       throw err;
     },
   );
-  const done = worker.run().finally(() => connection.close());
+  const done = worker.run().finally(() => Promise.all([relay.stop(), connection.close()]));
   o.logger.info({ taskQueue: o.config.TEMPORAL_TASK_QUEUE, namespace: o.config.TEMPORAL_NAMESPACE }, 'worker running');
   return {
     worker,
     done,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await done;
+      await Promise.all([relay.stop(), done]);
     },
   };
 }

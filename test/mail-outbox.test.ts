@@ -100,3 +100,19 @@ test('a recipient refused with 550 ends failed with the reason after one attempt
   const pending = await sys.db.query(`SELECT key FROM mail_outbox WHERE key LIKE $1 || ':%' AND status = 'pending'`, [id]);
   expect(pending.rows).toEqual([]);
 });
+
+test('a lean case schedules no delivery activity: the outbox relay of the worker delivers its notices', async () => {
+  const where = uniqueVillage('中继');
+  const { id, med } = await openCase(where);
+  await sys.smtp.waitFor((m) => m.to.includes(med.email) && m.subject.includes(id), 30_000);
+  const rows = await until(
+    () => sys.db.query<{ status: string; relayed: boolean }>(`SELECT status, next_attempt_at IS NOT NULL AS relayed FROM mail_outbox WHERE key LIKE $1 || ':%'`, [id]),
+    (r) => r.rows.length > 0 && r.rows.every((x) => x.status === 'sent'),
+  );
+  expect(rows.rows.length).toBeGreaterThan(0);
+  expect(rows.rows.every((r) => r.status === 'sent' && r.relayed)).toBe(true);
+  const history = await sys.client.workflow.getHandle(id).fetchHistory();
+  const activities = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  expect(activities.length).toBeGreaterThan(0); // its register writes
+  expect(activities.filter((name) => name === 'deliverNotice' || name === 'giveUpNotice')).toEqual([]);
+});

@@ -132,4 +132,10 @@ test('an agenda of the right petitions, minutes that reach their workflows, and 
   const list = await sys.call('GET', '/api/v1/meetings', { token: officer.token });
   expect(list.body.items.map((m: any) => m.id)).toContain(fromSchedule);
   await replayCase(sys, fromSchedule, 'meeting-v2');
+  // Its notices went out through the worker's outbox relay: the meeting scheduled no delivery activity.
+  await sys.client.workflow.getHandle(fromSchedule).result();
+  const history = await sys.client.workflow.getHandle(fromSchedule).fetchHistory();
+  const activities = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  expect(activities).toContain('enqueueNotice');
+  expect(activities.filter((name) => name === 'deliverNotice' || name === 'giveUpNotice')).toEqual([]);
 });

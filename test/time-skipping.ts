@@ -11,6 +11,7 @@ import { createMailer } from '../platform/mailer';
 import { ensureSearchAttributes } from '../platform/temporal';
 import { loadPolicy } from '../platform/policy';
 import { ensureTimeSkippingServer } from '../platform/test-server';
+import { startRelay } from '../worker/relay';
 import { workflowBundle } from '../worker/worker';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp';
 
@@ -44,6 +45,8 @@ export async function startTimeSkipping(name: string): Promise<TimeSkippingWorld
     activities: createActivities({ db, mailer, render: loadTemplates(), mailFrom: 'pingan@test.cn' }),
   });
   const running = worker.run();
+  // The worker process's outbox relay, as runWorker starts it beside the worker (lean cases' notices).
+  const relay = startRelay({ db, mailer, mailFrom: 'pingan@test.cn', logger: createLogger('silent'), listenUrl: process.env.TEST_DATABASE_URL });
   return {
     env,
     db,
@@ -51,7 +54,7 @@ export async function startTimeSkipping(name: string): Promise<TimeSkippingWorld
     taskQueue,
     async stop() {
       worker.shutdown();
-      await running;
+      await Promise.all([relay.stop(), running]);
       await env.teardown();
       mailer.close();
       await smtp.stop();

@@ -23,10 +23,12 @@ export interface Mailroom {
 }
 
 /**
- * The workflow's mail loop: started once, it delivers every posted notice by `deliverNotice`, concurrently, so one
- * stuck notice never holds another. A notice whose retries ran out is marked failed with the reason (giveUpNotice);
- * a recipient refused for good is marked failed by the delivery itself. Both are logged as warnings for operators,
- * and `outboxCounts` (activities/mail.ts) counts them for /metrics.
+ * The workflow's mail loop, for runs from before the outbox relay: a lean run (workflows/runner.ts) posts nothing to
+ * it, its notices are delivered by the worker's relay (worker/relay.ts), and so it stays idle. Started once, it
+ * delivers every posted notice by `deliverNotice`, concurrently, so one stuck notice never holds another. A notice
+ * whose retries ran out is marked failed with the reason (giveUpNotice); a recipient refused for good is marked failed
+ * by the delivery itself. Both are logged as warnings for operators, and `outboxCounts` (activities/mail.ts) counts
+ * them for /metrics.
  */
 export function startMailroom(caseId: string): Mailroom {
   const queue: string[] = [];

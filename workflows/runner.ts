@@ -176,8 +176,10 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
   const continueNow = continueAsNewWhen(input, mail.idle, compact);
   const mailOff = () => compact || mailOffUpdatePath();
   const keyOf = (event: E, n: NoticeLike) => (spec.noticeKey ? spec.noticeKey(s, event, n) : defaultKey(s.id, event.seq, n.template));
+  // Lean: the notices are left to the worker's outbox relay (worker/relay.ts), which the record's NOTIFY wakes; the
+  // run schedules no delivery activity (6 history events a transition with notices) and its mailroom stays idle.
   const outboxOf = (notices: NoticeLike[], event: E): OutboxNotice[] =>
-    notices.map((n) => ({ key: keyOf(event, n), template: n.template, recipients: n.recipients }));
+    notices.map((n) => ({ key: keyOf(event, n), template: n.template, recipients: n.recipients, ...(lean ? { relay: true } : {}) }));
 
   /** Writes the case and its event (and the event's outbox rows) to the register. */
   const record = (event: E, outbox: OutboxNotice[] | undefined) => {
@@ -187,14 +189,15 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     // order (mediation-escalation.test.ts, "Update machine does not handle this event").
     return spec.record({ snapshot: rest, event, outbox });
   };
-  /** After the record: the transition's document is archived, and its notices go to the mailroom (or, in cases from
-   *  before the mail left the update path, are rendered and sent in line). */
+  /** After the record: the transition's document is archived, and its notices go to the mailroom (lean runs: to the
+   *  relay, by the record itself; cases from before the mail left the update path render and send them in line). */
   const effects = async (notices: NoticeLike[], event: E, outbox: OutboxNotice[] | undefined, mails: boolean) => {
     const document = spec.document?.(s, event);
     const data = document || (!outbox && mails) ? spec.mailData(s, event) : {};
     if (document) await acts.archiveDocument({ id: document.id, caseId: s.id, kind: document.kind, template: document.template, data });
-    if (outbox) mail.post(outbox.map((n) => n.key));
-    else if (mails) {
+    if (outbox) {
+      if (!lean) mail.post(outbox.map((n) => n.key));
+    } else if (mails) {
       for (const n of notices) await acts.notify({ key: keyOf(event, n), template: n.template, recipients: n.recipients, data });
     }
   };

@@ -1,6 +1,9 @@
 import { ActivityFailure, allHandlersFinished, ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
 import { InvalidTransition, NotPermitted, REGISTER_REFUSED } from '../domain/errors';
+import { MAIL_RETRY } from '../domain/mail-retry';
 import type { ProcessActivities } from '../domain/ports';
+
+export { MAIL_RETRY };
 
 /**
  * Register writes (the case, its audit event, its outbox rows, documents, agendas): fast, and they must succeed, so
@@ -13,11 +16,11 @@ export const acts = proxyActivities<ProcessActivities>({
 });
 
 /**
- * Mail delivery: slow, and it may fail for good. Each attempt is bounded (SMTP timeouts in platform/mailer.ts keep a
- * send well inside the two minutes), a refusal for good (5xx, invalid address) is not retried at all, and the rest
- * stop after 20 attempts (about two hours: 2 s doubling to 10 minutes), after which the notice is marked failed.
+ * Mail delivery in runs from before the outbox relay (lean runs leave it to worker/relay.ts): slow, and it may fail
+ * for good. Each attempt is bounded (SMTP timeouts in platform/mailer.ts keep a send well inside the two minutes), a
+ * refusal for good is not retried at all, and the rest follow MAIL_RETRY (domain/mail-retry.ts), after which the
+ * notice is marked failed.
  */
-export const MAIL_RETRY = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 20 } as const;
 export const mailActs = proxyActivities<Pick<ProcessActivities, 'deliverNotice'>>({
   startToCloseTimeout: '2 minutes',
   retry: MAIL_RETRY,
