@@ -291,6 +291,8 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     next: () => spec.next(run),
     act: spec.stale ? async (action, now) => (spec.stale!(run, action, now) ? s : act(action, now)) : act,
     continueAsNew: continueNow,
+    // Lean: a staff action that moves the next due time later starts and cancels no timer.
+    lazy: lean,
   });
   if (ended === 'continue') {
     return continueAsNew<(i: I & RunnerInput<S>) => Promise<S>>({ ...input, policy, continued: { state: s, patches: decide.made } });
