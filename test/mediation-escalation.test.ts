@@ -128,7 +128,7 @@ test('an untouched case escalates by itself to township and county and is overdu
   expect(new Set(subjects).size).toBe(subjects.length);
 
   // The whole history — timers, escalations, updates — replays against the current code.
-  await replayCase(sys, id, 'mediation-v4-escalation-overdue-urge');
+  await replayCase(sys, id, 'mediation-v7-lean-escalation-overdue-urge');
   if (process.env.PRINT_TIMELINE) {
     const final = await sys.call('GET', `/api/v1/mediations/${id}`, { token: sup.token });
     console.log(final.body.timeline.map((e: any) => `${e.at}  ${e.action.padEnd(20)} ${e.actor.name.padEnd(6)} ${e.from?.level ?? '-'}/${e.from?.status ?? '-'} → ${e.to.level}/${e.to.status}`).join('\n'));

@@ -97,7 +97,7 @@ test('a petition from registration through extension, reply, review and re-revie
   expect(again.body.error.message).toContain(id);
   const audit = await sys.db.query('SELECT count(*)::int AS n, count(DISTINCT actor_id)::int AS actors FROM audit_events WHERE case_id = $1', [id]);
   expect(audit.rows[0]).toEqual({ n: done.body.timeline.length, actors: 2 });
-  await replayCase(sys, id, 'petition-v3-full');
+  await replayCase(sys, id, 'petition-v6-lean-full');
 });
 
 test('leaders see the petitions they are responsible for; roles and input are checked', async () => {
@@ -139,5 +139,5 @@ test('a petition that is a civil dispute is transferred to mediation; both recor
     if (!outcome) await new Promise((res) => setTimeout(res, 100));
   }
   expect(outcome).toBe('agreement');
-  await replayCase(sys, mediationId, 'mediation-v4-from-petition');
+  await replayCase(sys, mediationId, 'mediation-v7-lean-from-petition');
 });

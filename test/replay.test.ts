@@ -12,7 +12,7 @@ import { HISTORIES_DIR as dir, replayCase } from './replay-helpers';
 /**
  * Workflow code must stay replay-safe. Histories recorded from earlier versions (test/histories/*.json) and a fresh
  * one are replayed against today's code; a non-deterministic change fails here. Changing a running process needs
- * patched(). `RECORD_HISTORY=1 npx jest test/replay.test.ts test/mediation-escalation.test.ts` refreshes the v2 fixtures.
+ * patched(). `RECORD_HISTORY=1 npx jest test/replay.test.ts test/mediation-escalation.test.ts` records the newest fixtures (each test names its file; an older fixture keeps its name and stays).
  */
 let sys: TestSystem;
 
@@ -59,7 +59,7 @@ test('a fresh case from intake to agreement replays', async () => {
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });
   await sys.call('POST', `/api/v1/mediations/${id}/follow-up`, { token: med.token, body: { performed: true, notes: '已还清' } });
   await sys.client.workflow.getHandle(id).result();
-  await replayCase(sys, id, 'mediation-v6-compact-agreement-follow-up');
+  await replayCase(sys, id, 'mediation-v7-lean-agreement-follow-up');
 
   // Compact transitions: no activity input or update result carries the case's timeline, and the register still
   // holds the whole case.
@@ -109,7 +109,7 @@ test('a petition directed by two weekly reviews (signals) replays', async () => 
   expect(replied.status).toBe(200);
   // The API still answers with the whole petition (read from the register), timeline included.
   expect(replied.body.timeline.map((e: { action: string }) => e.action)).toEqual(['registered', 'assigned', 'accepted', 'weekly_review', 'weekly_review', 'replied']);
-  await replayCase(sys, id, 'petition-v5-compact-weekly-review');
+  await replayCase(sys, id, 'petition-v6-lean-weekly-review');
 
   // Compact transitions: no activity input or update result carries the petition's timeline, one patch marker (the
   // compact patch implies the earlier ones), the village rules not carried, and the register holds the whole petition.
@@ -146,7 +146,7 @@ test('a village matter rejected, returned to the proposal step, rejected again a
   const ended = await post(id, 'rejection-decision', { choice: 'end', reason: '两委意见不一致，不再推进' });
   expect(ended.body).toMatchObject({ status: 'closed', outcome: 'ended_after_rejection' });
   const final = await sys.client.workflow.getHandle(id).result();
-  await replayCase(sys, id, 'village-v4-compact-rejection');
+  await replayCase(sys, id, 'village-v5-lean-rejection');
 
   // Compact transitions: no activity input or update result carries the matter's timeline (the completed run's
   // result is the final matter, once), one patch marker, no petition or mediation rules in the input, and the
@@ -184,5 +184,5 @@ test('a meeting answers its minutes update before it completes (every handler fi
   const completed = events.findIndex((e) => e.workflowExecutionCompletedEventAttributes);
   expect(updateDone).toBeGreaterThan(-1);
   expect(updateDone).toBeLessThan(completed);
-  await replayCase(sys, meetingId, 'meeting-v3-handlers-finished');
+  await replayCase(sys, meetingId, 'meeting-v4-outbox-relay');
 });
