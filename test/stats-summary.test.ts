@@ -4,6 +4,7 @@ import { shanghaiDayStart, type StatKind } from '../domain/statistics';
 import { toShanghaiIso } from '../domain/time';
 import { createPool, migrate, type Db } from '../platform/db';
 import { uniqueVillage } from './harness';
+import { rng } from './rng';
 
 /**
  * The statistics from the daily summary (db/migrations/0018) equal the statistics counted over the cases themselves
@@ -20,18 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.end();
 });
-
-/** A small deterministic generator (mulberry32), so that a failure can be repeated. */
-function rng(seed: number) {
-  let a = seed;
-  const next = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)], chance: (p: number) => next() < p };
-}
 
 const DAY = 86_400_000;
 const KINDS: StatKind[] = ['mediation', 'petition', 'village_decision'];
