@@ -296,3 +296,19 @@ test('a send still unfinished when the grace ends is taken again by another rela
     first.kill();
   }
 });
+
+test('a relay that cannot keep its LISTEN connection tries again without piling up a listener per try', async () => {
+  const pg = new URL(process.env.TEST_DATABASE_URL!);
+  const proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port) });
+  proxy.cut(); // every LISTEN connection is reset at once: a try every 20 ms
+  const r = relayProcess({ leaseMs: 5_000, graceMs: 1_000, pollMs: 20, listenUrl: proxy.via(process.env.TEST_DATABASE_URL!) });
+  try {
+    await r.started();
+    await sleep(1_500);
+    await r.stop();
+    expect(r.stderr().filter((l) => /MaxListenersExceededWarning/.test(l))).toEqual([]);
+  } finally {
+    r.kill();
+    await proxy.close();
+  }
+});
