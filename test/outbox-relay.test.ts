@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { insertOutbox } from '../activities/mail';
 import type { OutboxRow } from '../activities/register';
 import { MAIL_RETRY, mailRetryDelayMs } from '../domain/mail-retry';
@@ -7,6 +9,7 @@ import { createLogger } from '../platform/logger';
 import { createMailer, type Mailer } from '../platform/mailer';
 import { startRelay, type Relay } from '../worker/relay';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp';
+import { startTcpProxy } from './tcp-proxy';
 
 /**
  * The outbox relay (worker/relay.ts) on real PostgreSQL and real SMTP (test/smtp.ts): rows written for it are sent
@@ -28,6 +31,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(relays.splice(0).map((r) => r.stop()));
   smtp.setMode('accept');
+  smtp.setDelay(0);
 });
 afterAll(async () => {
   mailer.close();
@@ -35,7 +39,7 @@ afterAll(async () => {
   await db.end();
 });
 
-const relay = (opts: { pollMs?: number; concurrency?: number } = {}) => {
+const relay = (opts: { pollMs?: number; concurrency?: number; leaseMs?: number; db?: Db; listenUrl?: string } = {}) => {
   const r = startRelay({ db, mailer, mailFrom: 'pingan@test.cn', logger, listenUrl: process.env.TEST_DATABASE_URL, ...opts });
   relays.push(r);
   return r;
@@ -50,8 +54,9 @@ const rowsFor = (tag: string, notices: number, recipients: number): OutboxRow[] 
   ).flat();
 
 async function outbox(tag: string) {
-  const r = await db.query<{ recipient: string; status: string; attempts: number; last_error: string | null; wait_ms: number | null }>(
-    `SELECT recipient, status, attempts, last_error, (extract(epoch FROM next_attempt_at - now()) * 1000)::int AS wait_ms
+  const r = await db.query<{ recipient: string; status: string; attempts: number; last_error: string | null; wait_ms: number | null; lease_ms: number | null }>(
+    `SELECT recipient, status, attempts, last_error, (extract(epoch FROM next_attempt_at - now()) * 1000)::int AS wait_ms,
+            (extract(epoch FROM lease_until - now()) * 1000)::int AS lease_ms
        FROM mail_outbox WHERE key LIKE $1 ORDER BY key, recipient`,
     [`RELAY-${tag}:%`],
   );
@@ -161,4 +166,149 @@ test('after its last attempt a row is failed with the reason (MAIL_RETRY, the sa
   expect(failed).toMatchObject({ status: 'failed', attempts: MAIL_RETRY.maximumAttempts });
   expect(failed.last_error).toMatch(/^gave up after its retries: SMTP 421/);
   expect(mailsOf(tag)).toHaveLength(0);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a mail sent while PostgreSQL is out of reach is recorded sent when it is back, and not sent again by a second relay', async () => {
+  const tag = randomBytes(4).toString('hex');
+  const pg = new URL(process.env.TEST_DATABASE_URL!);
+  const proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port) });
+  const cutOff = createPool(proxy.via(process.env.TEST_DATABASE_URL!));
+  try {
+    // The first relay reaches PostgreSQL through the proxy; the SMTP server takes 1.5 s to answer, time to cut it.
+    smtp.setDelay(2_500);
+    const leaseMs = 12_000;
+    relay({ db: cutOff, listenUrl: proxy.via(process.env.TEST_DATABASE_URL!), pollMs: 100, leaseMs });
+    await insertOutbox(db, rowsFor(tag, 1, 1));
+    expect(await until(async () => smtp.answering, (n) => n > 0, 10_000)).toBe(1);
+    // A second relay on a sound connection runs from now on: it must leave the row to the lease of the first.
+    relay({ pollMs: 100 });
+    proxy.cut();
+    await until(async () => mailsOf(tag).length, (n) => n > 0, 5_000);
+    expect(mailsOf(tag)).toHaveLength(1);
+    await sleep(2_000);
+    // The mail went out, the recording has not reached PostgreSQL: the row is still pending, held by the first relay.
+    const [held] = await outbox(tag);
+    expect(held).toMatchObject({ status: 'pending', attempts: 1 });
+    const leaseEnds = Date.now() + held.lease_ms!;
+    proxy.restore();
+    const [sent] = await until(() => outbox(tag), (r) => r[0]?.status === 'sent', 5_000);
+    expect(sent).toMatchObject({ status: 'sent', attempts: 1 });
+    // Past the first relay's lease, with the second polling all along: still one mail.
+    await sleep(Math.max(leaseEnds + 1_500 - Date.now(), 0));
+    expect(await outbox(tag)).toMatchObject([{ status: 'sent', attempts: 1 }]);
+    expect(mailsOf(tag)).toHaveLength(1);
+  } finally {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    await cutOff.end();
+    await proxy.close();
+  }
+});
+
+/** A relay in a process of its own (test/relay-process.ts), stopped with SIGTERM as the worker is. */
+function relayProcess(env: { leaseMs: number; graceMs: number; concurrency?: number; pollMs?: number; listenUrl?: string }) {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'relay-process.ts')], {
+    cwd: path.join(__dirname, '..'),
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: process.env.TEST_DATABASE_URL, SMTP_URL: smtp.url, POLL_MS: String(env.pollMs ?? 100),
+      LEASE_MS: String(env.leaseMs), GRACE_MS: String(env.graceMs), CONCURRENCY: String(env.concurrency ?? 4),
+      ...(env.listenUrl ? { LISTEN_URL: env.listenUrl } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const lines: Array<Record<string, unknown>> = [];
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString('utf8')).split('\n');
+    rest = parts.pop() ?? '';
+    for (const l of parts) if (l.trim()) lines.push(JSON.parse(l));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    started: () => until(async () => lines.some((l) => l.relay === 'started'), Boolean, 30_000),
+    /** SIGTERM; resolves once the process has exited, with how long stop() took in it. */
+    async stop() {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      expect(await exited).toBe(0);
+      clearTimeout(killer);
+      return lines.find((l) => l.relay === 'stopped')!.stopMs as number;
+    },
+    stderr: () => stderr.split('\n').filter(Boolean),
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+test('stopped with a send in flight, a relay takes no more rows and waits for it: recorded sent, not sent again', async () => {
+  const tag = randomBytes(4).toString('hex');
+  const leaseMs = 4_000;
+  const first = relayProcess({ leaseMs, graceMs: 10_000, concurrency: 1 });
+  try {
+    await first.started();
+    smtp.setDelay(1_500);
+    await insertOutbox(db, rowsFor(tag, 1, 2));
+    await until(async () => smtp.answering, (n) => n > 0, 10_000);
+    const stopMs = await first.stop();
+    // When the process is gone: the send it waited for is recorded, the other row was not taken (one at a time).
+    const rows = await outbox(tag);
+    expect(rows.map((r) => [r.status, r.attempts]).sort()).toEqual([['pending', 0], ['sent', 1]]);
+    expect(mailsOf(tag)).toHaveLength(1);
+    expect(stopMs).toBeLessThan(10_000);
+  } finally {
+    first.kill();
+  }
+  smtp.setDelay(0);
+  relay({ pollMs: 100 });
+  await sleep(leaseMs + 1_000);
+  const rows = await outbox(tag);
+  expect(rows.map((r) => [r.status, r.attempts])).toEqual([['sent', 1], ['sent', 1]]);
+  expect(mailsOf(tag).flatMap((m) => m.to).sort()).toEqual(rows.map((r) => r.recipient).sort());
+});
+
+test('a send still unfinished when the grace ends is taken again by another relay after its lease, and sent once', async () => {
+  const tag = randomBytes(4).toString('hex');
+  const leaseMs = 3_000;
+  const first = relayProcess({ leaseMs, graceMs: 500 });
+  try {
+    await first.started();
+    smtp.setDelay(5_000);
+    await insertOutbox(db, rowsFor(tag, 1, 1));
+    await until(async () => smtp.answering, (n) => n > 0, 10_000);
+    const stopMs = await first.stop();
+    expect(stopMs).toBeGreaterThanOrEqual(490);
+    expect(stopMs).toBeLessThan(3_000);
+    // The process went with its send: the server never answered it, the row is pending and held until the lease ends.
+    const [held] = await outbox(tag);
+    expect(held).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(held.lease_ms).toBeGreaterThan(0);
+    const leaseEnds = Date.now() + held.lease_ms!;
+    smtp.setDelay(0);
+    relay({ pollMs: 100 });
+    const [sent] = await until(() => outbox(tag), (r) => r[0]?.status === 'sent', leaseMs + 5_000);
+    expect(sent).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(Date.now()).toBeGreaterThanOrEqual(leaseEnds - 100);
+    await sleep(1_000);
+    expect(mailsOf(tag)).toHaveLength(1);
+  } finally {
+    first.kill();
+  }
+});
+
+test('a relay that cannot keep its LISTEN connection tries again without piling up a listener per try', async () => {
+  const pg = new URL(process.env.TEST_DATABASE_URL!);
+  const proxy = await startTcpProxy({ host: pg.hostname, port: Number(pg.port) });
+  proxy.cut(); // every LISTEN connection is reset at once: a try every 20 ms
+  const r = relayProcess({ leaseMs: 5_000, graceMs: 1_000, pollMs: 20, listenUrl: proxy.via(process.env.TEST_DATABASE_URL!) });
+  try {
+    await r.started();
+    await sleep(1_500);
+    await r.stop();
+    expect(r.stderr().filter((l) => /MaxListenersExceededWarning/.test(l))).toEqual([]);
+  } finally {
+    r.kill();
+    await proxy.close();
+  }
 });

@@ -18,6 +18,13 @@ export interface SmtpReceiver {
   setMode(mode: 'accept' | 'refuse' | 'stall'): void;
   /** Addresses answered with 550 (no such mailbox) at RCPT TO. */
   rejected: Set<string>;
+  /**
+   * Waits this long after a message's data before answering 250 (a slow server). A message counts as received only
+   * once answered: one whose sender went away meanwhile (connection closed) is dropped, as the sender saw no 250.
+   */
+  setDelay(ms: number): void;
+  /** Messages whose data has arrived and that are not answered yet. */
+  readonly answering: number;
   waitFor(pred: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   stop(): Promise<void>;
 }
@@ -27,6 +34,9 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   let mode: 'accept' | 'refuse' | 'stall' = 'accept';
   let stalled: (() => void)[] = [];
   const rejected = new Set<string>();
+  let delayMs = 0;
+  let answering = 0;
+  const closed = new Set<string>();
   const reply = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   const server = new SMTPServer({
     authOptional: true,
@@ -40,9 +50,18 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     onRcptTo(address, _session, callback) {
       callback(rejected.has(address.address) ? reply(550, `no such mailbox: ${address.address}`) : undefined);
     },
+    onClose(session) {
+      closed.add(session.id);
+    },
     onData(stream, session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (delayMs > 0) {
+            answering += 1;
+            await new Promise((r) => setTimeout(r, delayMs));
+            answering -= 1;
+            if (closed.has(session.id)) return callback(new Error('sender gone before the answer'));
+          }
           messages.push({
             to: session.envelope.rcptTo.map((r) => r.address),
             subject: mail.subject ?? '',
@@ -61,6 +80,12 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     rejected,
+    setDelay(ms) {
+      delayMs = ms;
+    },
+    get answering() {
+      return answering;
+    },
     setMode(next) {
       mode = next;
       if (next !== 'stall') {

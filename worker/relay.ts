@@ -153,11 +153,14 @@ export function startRelay(o: RelayOptions): Relay {
     if (!o.listenUrl) return;
     while (!stopping.signal.aborted) {
       const client = new Client({ connectionString: o.listenUrl, connectionTimeoutMillis: 5_000, keepAlive: true });
+      // Removed after each try: one left on the signal per lost connection would pile up while the database is away.
+      let onAbort: (() => void) | undefined;
       try {
         const lost = new Promise<void>((resolve) => {
           client.once('error', () => resolve());
           client.once('end', () => resolve());
-          stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+          onAbort = () => resolve();
+          stopping.signal.addEventListener('abort', onAbort, { once: true });
         });
         await client.connect();
         client.on('notification', wake);
@@ -167,6 +170,7 @@ export function startRelay(o: RelayOptions): Relay {
       } catch (err) {
         log.debug({ err }, 'outbox relay cannot listen; polling meanwhile');
       } finally {
+        if (onAbort) stopping.signal.removeEventListener('abort', onAbort);
         await client.end().catch(() => undefined);
       }
       await sleep(pollMs, undefined, { signal: stopping.signal }).catch(() => undefined);
