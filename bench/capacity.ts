@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark, type Ctx } from './context';
-import { drive, log, percentiles, ratio, tag, treeSum, type Proc } from './lib';
+import { drive, log, percentiles, ratio, tag, treeRssMB, type Proc } from './lib';
 
 /**
  * Capacity: N open mediation cases, each with its acceptance timer pending, against N bare workflows each waiting on
@@ -11,12 +11,15 @@ import { drive, log, percentiles, ratio, tag, treeSum, type Proc } from './lib';
  * memory for replays on reads of cases that fell out of it.
  *
  *   npm run bench -- capacity --capacity=10000 --cache=200
+ *   npm run bench -- capacity --capacity=100000 --bare=20000 --step=10000 --monitor=60
  */
 export const capacity: Benchmark = {
   name: 'capacity',
   describe: 'N open cases with pending timers vs N bare workflows with timers: memory of each process, API read p50/p99 open vs idle, and with a small worker cache',
   async run(ctx) {
     const n = num(ctx, 'capacity', 300);
+    // Bare workflows to open beside them (fewer than n saves an hour at 100,000; the per-workflow figure is per bare one).
+    const bareN = num(ctx, 'bare', n);
     const smallCache = num(ctx, 'cache', 200);
     const reads = num(ctx, 'reads', 200);
     const v = await benchVillage(ctx, '容量');
@@ -28,13 +31,24 @@ export const capacity: Benchmark = {
     const idle = { memoryMB: memory(ctx, api), reads: await readLatency(ctx, v, first, reads, 'idle') };
 
     const ids = [...first];
-    const opened = await drive([...Array(n).keys()], 8, 'opening Pingan cases', async (i) => ids.push(await pinganIntake(ctx.call, v.grid, v.village, 100 + i)));
+    // Opened in steps, so that the intake rate and memory show how they change with the number of open cases.
+    const step = num(ctx, 'step', Math.max(100, Math.ceil(n / 10)));
+    const curve: { open: number; perSecond: number; p99: number; memoryMB: ReturnType<typeof memory> }[] = [];
+    let openedMs = 0;
+    for (let from = 0; from < n; from += step) {
+      const part = [...Array(Math.min(step, n - from)).keys()].map((k) => from + k);
+      const r = await drive(part, 8, `opening Pingan cases ${from + 1}–${from + part.length} of ${n}`, async (i) => ids.push(await pinganIntake(ctx.call, v.grid, v.village, 100 + i)));
+      openedMs += r.seconds * 1000;
+      curve.push({ open: from + part.length, perSecond: r.perSecond, p99: r.p99, memoryMB: memory(ctx, api) });
+      log(`  ${from + part.length} open: ${r.perSecond}/s, p99 ${r.p99} ms`);
+    }
+    const opened = { perSecond: Math.round((n / (openedMs / 1000)) * 100) / 100 };
     const withPingan = { memoryMB: memory(ctx, api), reads: await readLatency(ctx, v, ids, reads, `${n} open`) };
 
     // Bare workflows waiting on a timer a year away: what the server holds per open workflow, Pingan's code aside.
     const t = tag();
     const dueAt = Date.now() + 365 * 86_400_000;
-    const bareOpened = await drive([...Array(n).keys()], 8, 'opening bare workflows', (i) => bareIntake(ctx.b, `BARE-cap-${t}-${i}`, dueAt));
+    const bareOpened = await drive([...Array(bareN).keys()], 8, 'opening bare workflows', (i) => bareIntake(ctx.b, `BARE-cap-${t}-${i}`, dueAt));
     const withBare = { memoryMB: memory(ctx, api) };
 
     log(`  restarting Pingan's worker with WORKER_MAX_CACHED_WORKFLOWS=${smallCache}`);
@@ -46,17 +60,19 @@ export const capacity: Benchmark = {
     await ctx.pinganWorker.stop();
     await ctx.restartPinganWorker();
 
-    const perCaseKB = (after: number, before: number) => Math.round(((after - before) * 1024) / n);
+    const perCaseKB = (after: number, before: number, count = n) => Math.round(((after - before) * 1024) / count);
     const figures = {
       n,
+      bareN,
       openingPerSecond: { pingan: opened.perSecond, bare: bareOpened.perSecond },
       idle,
+      openingCurve: curve,
       withPingan,
       withBare,
       smallCache: { maxCachedWorkflows: smallCache, memoryMB: smallCacheMemory, reads: smallCacheReads },
       perOpenCaseKB: {
         temporalServerPingan: perCaseKB(withPingan.memoryMB.temporal, idle.memoryMB.temporal),
-        temporalServerBare: perCaseKB(withBare.memoryMB.temporal, withPingan.memoryMB.temporal),
+        temporalServerBare: perCaseKB(withBare.memoryMB.temporal, withPingan.memoryMB.temporal, bareN),
         pinganWorker: perCaseKB(withPingan.memoryMB.worker, idle.memoryMB.worker),
         postgres: perCaseKB(withPingan.memoryMB.postgres, idle.memoryMB.postgres),
       },
@@ -73,7 +89,7 @@ export const capacity: Benchmark = {
         ['state', 'worker MB', 'temporal MB', 'api MB', 'postgres MB', 'case read p50/p99 ms', 'list p50/p99 ms'],
         ['idle', idle.memoryMB.worker, idle.memoryMB.temporal, idle.memoryMB.api, idle.memoryMB.postgres, pp(idle.reads.case), pp(idle.reads.list)],
         [`${n} open`, withPingan.memoryMB.worker, withPingan.memoryMB.temporal, withPingan.memoryMB.api, withPingan.memoryMB.postgres, pp(withPingan.reads.case), pp(withPingan.reads.list)],
-        [`+ ${n} bare`, withBare.memoryMB.worker, withBare.memoryMB.temporal, withBare.memoryMB.api, withBare.memoryMB.postgres, '', ''],
+        [`+ ${bareN} bare`, withBare.memoryMB.worker, withBare.memoryMB.temporal, withBare.memoryMB.api, withBare.memoryMB.postgres, '', ''],
         [`cache ${smallCache}`, smallCacheMemory.worker, smallCacheMemory.temporal, smallCacheMemory.api, smallCacheMemory.postgres, pp(smallCacheReads.case), pp(smallCacheReads.list)],
       ],
     };
@@ -116,13 +132,4 @@ function memory(ctx: Ctx, api: Proc | undefined) {
   };
   log(`  memory MB: ${JSON.stringify(m)}`);
   return m;
-}
-
-/** VmRSS of a process and its descendants, MB. */
-export function treeRssMB(rootPid: number | undefined): number {
-  const kb = treeSum(rootPid, (pid) => {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return { ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0), value: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) };
-  });
-  return Math.round(kb / 1024);
 }

@@ -84,6 +84,15 @@ export function treeSum(rootPid: number | undefined, sample: (pid: string) => { 
   return total;
 }
 
+/** VmRSS of a process and its descendants, MB. */
+export function treeRssMB(rootPid: number | undefined): number {
+  const kb = treeSum(rootPid, (pid) => {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { ppid: Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0), value: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0) };
+  });
+  return Math.round(kb / 1024);
+}
+
 /** CPU seconds (user + system) of a process and its descendants, including reaped children, from /proc. */
 export function treeCpuSeconds(rootPid: number | undefined): number {
   const tick = 100; // USER_HZ on Linux
@@ -147,6 +156,32 @@ export async function sideBySide<T>(items: T[], concurrency: number, label: stri
   return { bare: summarize([...b1.ms, ...b2.ms], b1.seconds + b2.seconds), pingan: summarize([...p1.ms, ...p2.ms], p1.seconds + p2.seconds) };
 }
 export type Driven = Awaited<ReturnType<typeof drive>>;
+
+/**
+ * `--rounds=K`: the side-by-side measurement repeated K times (each round on fresh items), because one ratio here is
+ * good to about ±0.1 (the server's own throughput moves between runs minutes apart). Each round's ratio is kept; the
+ * figure is their median, with the lowest and highest beside it.
+ */
+export async function inRounds(k: number, round: (r: number) => Promise<{ bare: Driven; pingan: Driven }>) {
+  const each: { bare: Driven; pingan: Driven; throughput: number; p50: number; p99: number }[] = [];
+  for (let r = 0; r < k; r++) {
+    if (k > 1) log(`  round ${r + 1} of ${k}`);
+    const { bare, pingan } = await round(r);
+    each.push({ bare, pingan, throughput: ratio(pingan.perSecond, bare.perSecond), p50: ratio(bare.p50, pingan.p50), p99: ratio(bare.p99, pingan.p99) });
+    if (k > 1) log(`  round ${r + 1}: throughput ratio ${each[r].throughput} (pingan ${pingan.perSecond}/s, bare ${bare.perSecond}/s), p50 ratio ${each[r].p50}`);
+  }
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : Math.round(((s[s.length / 2 - 1] + s[s.length / 2]) / 2) * 100) / 100;
+  };
+  const of = (pick: (e: (typeof each)[number]) => number) => {
+    const xs = each.map(pick);
+    return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), each: xs };
+  };
+  // The round whose throughput ratio is the median one (the lower middle one when K is even) stands for the run.
+  const middle = [...each].sort((a, b) => a.throughput - b.throughput)[Math.floor((each.length - 1) / 2)];
+  return { rounds: each, throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle };
+}
 
 /** The infrastructure of one run: a throw-away PostgreSQL cluster and an in-memory Temporal dev server. */
 export class Bench {
@@ -241,6 +276,32 @@ export class Bench {
     this.pg.stop();
     if (!keep && !process.env.BENCH_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `--monitor=S`: every S seconds one line with each process's resident memory (MB) and CPU use since the last line
+ * (percent of one core), so that a run that slows down shows which process was busy or growing when it did.
+ */
+export function monitor(b: Bench, seconds: number): () => void {
+  let last = b.cpu();
+  let at = Date.now();
+  const timer = setInterval(() => {
+    try {
+      const now = b.cpu();
+      const dt = (Date.now() - at) / 1000;
+      const pgPid = Number(fs.readFileSync(path.join(b.pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const rss: Record<string, number> = { temporal: treeRssMB(b.temporal.child.pid), postgres: treeRssMB(pgPid) };
+      for (const p of b.procs) if (p.child.exitCode === null && !p.cpuAtStop) rss[p.name] = (rss[p.name] ?? 0) + treeRssMB(p.child.pid);
+      const cpu = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, Math.round(((v - (last[k] ?? 0)) / dt) * 100)]));
+      log(`  monitor: cpu% ${JSON.stringify(cpu)} rss MB ${JSON.stringify(rss)}`);
+      last = now;
+      at = Date.now();
+    } catch {
+      // a process stopped between the readings
+    }
+  }, seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** CPU seconds spent by each process between two `Bench.cpu()` readings. */

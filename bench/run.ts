@@ -9,10 +9,11 @@
  *   npm run bench -- storm --storm=1000             # escalation storm with 1,000 cases
  *   npm run bench -- register --rows=1000000        # the register with a million cases
  *   npm run bench -- capacity --capacity=10000      # 10,000 open cases: memory, read latency, worker cache
+ *   npm run bench -- storm --storm=10000 --monitor=10   # one line every 10 s: each process's CPU % and memory
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Bench, cpuDelta, log, machine, table, versions, writeResult } from './lib';
+import { Bench, cpuDelta, log, machine, monitor, table, versions, writeResult } from './lib';
 import type { Benchmark, Ctx } from './context';
 import { api, retried } from './context';
 import { intake } from './intake-vs-bare';
@@ -41,6 +42,7 @@ async function main() {
   const stopAll = () => void b.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopAll);
   let failed = true;
+  const stopMonitor = args.monitor ? monitor(b, Number(args.monitor)) : () => undefined;
   try {
     let pinganWorker = await b.pinganWorker();
     const bareWorker = await b.bareWorker();
@@ -76,6 +78,7 @@ async function main() {
     }
     failed = false;
   } finally {
+    stopMonitor();
     await b.stop(failed);
     if (failed) console.error(`logs of the failed run kept in ${b.dir}`);
   }
