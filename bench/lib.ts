@@ -144,30 +144,56 @@ function summarize(ms: number[], seconds: number) {
 
 /**
  * Pingan and bare over the same items, in the order bare, Pingan, Pingan, bare (each a half of the items), so that a
- * load that rises or falls during the run (the machine is shared) weighs on both alike.
+ * load that rises or falls during the run (the machine is shared) weighs on both alike. Given `cpu` (a Bench's
+ * `cpu()`), the CPU each process spent during each side's phases is returned too, in ms per item: the phases run one
+ * after the other, so each process's CPU in a phase belongs to that side's work (and to the machine's background).
  */
-export async function sideBySide<T>(items: T[], concurrency: number, label: string, bare: (item: T) => Promise<unknown>, pingan: (item: T) => Promise<unknown>) {
+export async function sideBySide<T>(
+  items: T[], concurrency: number, label: string, bare: (item: T) => Promise<unknown>, pingan: (item: T) => Promise<unknown>,
+  cpu?: () => Record<string, number>,
+) {
   const half = Math.ceil(items.length / 2);
   const [first, second] = [items.slice(0, half), items.slice(half)];
-  const b1 = await driveRaw(first, concurrency, `bare ${label}`, bare);
-  const p1 = await driveRaw(first, concurrency, `pingan ${label}`, pingan);
-  const p2 = await driveRaw(second, concurrency, `pingan ${label}`, pingan);
-  const b2 = await driveRaw(second, concurrency, `bare ${label}`, bare);
-  return { bare: summarize([...b1.ms, ...b2.ms], b1.seconds + b2.seconds), pingan: summarize([...p1.ms, ...p2.ms], p1.seconds + p2.seconds) };
+  const spent = { bare: {} as Record<string, number>, pingan: {} as Record<string, number> };
+  const phase = async (side: 'bare' | 'pingan', part: T[]) => {
+    const before = cpu?.();
+    const r = await driveRaw(part, concurrency, `${side} ${label}`, side === 'bare' ? bare : pingan);
+    if (before && cpu) for (const [k, v] of Object.entries(cpuDelta(before, cpu()))) spent[side][k] = (spent[side][k] ?? 0) + v;
+    return r;
+  };
+  const b1 = await phase('bare', first);
+  const p1 = await phase('pingan', first);
+  const p2 = await phase('pingan', second);
+  const b2 = await phase('bare', second);
+  const perItem = (c: Record<string, number>) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Math.round((v * 10_000) / items.length) / 10]));
+  return {
+    bare: summarize([...b1.ms, ...b2.ms], b1.seconds + b2.seconds),
+    pingan: summarize([...p1.ms, ...p2.ms], p1.seconds + p2.seconds),
+    ...(cpu ? { cpuMsPerItem: { pingan: perItem(spent.pingan), bare: perItem(spent.bare) } } : {}),
+  };
 }
 export type Driven = Awaited<ReturnType<typeof drive>>;
+/** "total 28.4: temporal 13.2, pingan-worker 8.2, …" (processes under 0.5 ms left out). */
+export function cpuLine(c: Record<string, number> | undefined): string {
+  if (!c) return '';
+  const total = Object.values(c).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(c).filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
+  return `total ${Math.round(total * 10) / 10}: ${parts.join(', ')}`;
+}
+/** CPU ms per item of each process, for each side. */
+export type CpuPerItem = { pingan: Record<string, number>; bare: Record<string, number> };
 
 /**
  * `--rounds=K`: the side-by-side measurement repeated K times (each round on fresh items), because one ratio here is
  * good to about ±0.1 (the server's own throughput moves between runs minutes apart). Each round's ratio is kept; the
  * figure is their median, with the lowest and highest beside it.
  */
-export async function inRounds(k: number, round: (r: number) => Promise<{ bare: Driven; pingan: Driven }>) {
-  const each: { bare: Driven; pingan: Driven; throughput: number; p50: number; p99: number }[] = [];
+export async function inRounds(k: number, round: (r: number) => Promise<{ bare: Driven; pingan: Driven; cpuMsPerItem?: CpuPerItem }>) {
+  const each: { bare: Driven; pingan: Driven; cpuMsPerItem?: CpuPerItem; throughput: number; p50: number; p99: number }[] = [];
   for (let r = 0; r < k; r++) {
     if (k > 1) log(`  round ${r + 1} of ${k}`);
-    const { bare, pingan } = await round(r);
-    each.push({ bare, pingan, throughput: ratio(pingan.perSecond, bare.perSecond), p50: ratio(bare.p50, pingan.p50), p99: ratio(bare.p99, pingan.p99) });
+    const { bare, pingan, cpuMsPerItem } = await round(r);
+    each.push({ bare, pingan, cpuMsPerItem, throughput: ratio(pingan.perSecond, bare.perSecond), p50: ratio(bare.p50, pingan.p50), p99: ratio(bare.p99, pingan.p99) });
     if (k > 1) log(`  round ${r + 1}: throughput ratio ${each[r].throughput} (pingan ${pingan.perSecond}/s, bare ${bare.perSecond}/s), p50 ratio ${each[r].p50}`);
   }
   const median = (xs: number[]) => {

@@ -1,5 +1,5 @@
 import { bareAccept } from './bare';
-import { drive, inRounds, sideBySide, tag } from './lib';
+import { cpuLine, drive, inRounds, sideBySide, tag } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 import { historyProfile } from './history-profile';
 
@@ -21,18 +21,20 @@ export const staffAction: Benchmark = {
       last = { pingan: ids[0], bare: bareIds[0] };
       return sideBySide([...Array(n).keys()], clients, 'accept',
         (i) => ctx.b.client.workflow.getHandle(bareIds[i]).executeUpdate(bareAccept),
-        (i) => ctx.call('POST', `/api/v1/mediations/${ids[i]}/accept`, v.mediator, {}));
+        (i) => ctx.call('POST', `/api/v1/mediations/${ids[i]}/accept`, v.mediator, {}),
+        () => ctx.b.cpu());
     });
-    const { bare, pingan } = r.middle;
+    const { bare, pingan, cpuMsPerItem } = r.middle;
     // What one case (intake + accept) costs in history, on each side.
     const history = { pingan: await historyProfile(ctx.b.client, last.pingan), bare: await historyProfile(ctx.b.client, last.bare) };
     const ratios = { throughput: r.throughput.median, p50: r.p50.median, p99: r.p99.median };
     const rounds = { throughput: r.throughput, p50: r.p50, p99: r.p99 };
     return {
-      figures: { clients, pingan, bare, ratios, rounds, history, note: 'p50/p99 ratios are bare ÷ Pingan latency (1 = as fast as bare); with --rounds=K each ratio is the median of K rounds, and pingan/bare are the median round' },
+      figures: { clients, pingan, bare, ratios, rounds, cpuMsPerAccept: cpuMsPerItem, history, note: 'p50/p99 ratios are bare ÷ Pingan latency (1 = as fast as bare); with --rounds=K each ratio is the median of K rounds, and pingan/bare are the median round' },
       table: [
         ['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms', 'p50 ratio'],
         [clients, n, pingan.perSecond, bare.perSecond, rounds.throughput.each.length > 1 ? `${ratios.throughput} (${rounds.throughput.min}–${rounds.throughput.max})` : ratios.throughput, `${pingan.p50} / ${pingan.p99}`, `${bare.p50} / ${bare.p99}`, ratios.p50],
+        ['CPU ms per accept, by process', '', cpuLine(cpuMsPerItem?.pingan), cpuLine(cpuMsPerItem?.bare), '', '', '', ''],
         ['history per case (intake + accept)', '', `pingan ${history.pingan.events} events ${history.pingan.bytes} B`, `bare ${history.bare.events} events ${history.bare.bytes} B`, '', '', '', ''],
       ],
     };
