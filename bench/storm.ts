@@ -90,8 +90,8 @@ async function pinganStorm(ctx: Ctx, n: number, limitS: number): Promise<StormFi
     await ctx.pinganWorker.stop();
     const beforeStop = (await escalations()).n;
     // Each case is reminded at 75 % of its limit (policy reminderShare). Reminders that fire while cases are still being
-    // opened load the intake (a limit too short for the intake rate: on 7 December `--limit=480` at 25 intakes a second
-    // stalled the intake past 8,000 cases with 503s); the figure says whether the run was clean.
+    // opened load the intake (a limit too short for the intake rate: on 7 December a run with `--limit=480` at 25
+    // intakes a second stalled past 8,000 cases with 503s, most likely so); the figure says whether the run was clean.
     const remindedBeforeStop = Number((await ctx.b.db.query(
       `SELECT count(*)::int AS n FROM audit_events WHERE case_id = ANY($1) AND action = 'acceptance_reminder'`, [ids],
     )).rows[0].n);
