@@ -185,7 +185,7 @@ export type CpuPerItem = { pingan: Record<string, number>; bare: Record<string, 
 
 /**
  * `--rounds=K`: the side-by-side measurement repeated K times (each round on fresh items), because one ratio here is
- * good to about ±0.1 (the server's own throughput moves between runs minutes apart). Each round's ratio is kept; the
+ * good to about ±0.15 (the server's own throughput moves between rounds a minute apart). Each round's ratio is kept; the
  * figure is their median, with the lowest and highest beside it.
  */
 export async function inRounds(k: number, round: (r: number) => Promise<{ bare: Driven; pingan: Driven; cpuMsPerItem?: CpuPerItem }>) {
