@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark, type Ctx } from './context';
 import { drive, log, percentiles, ratio, tag, treeRssMB, type Proc } from './lib';
 
@@ -123,12 +122,11 @@ async function readLatency(ctx: Ctx, v: { mediator: string; village: string }, i
 
 /** Resident memory (MB) of each process tree of the run. */
 function memory(ctx: Ctx, api: Proc | undefined) {
-  const pgPid = Number(fs.readFileSync(`${ctx.b.pg.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
   const m = {
     worker: treeRssMB(ctx.pinganWorker.child.pid),
     temporal: treeRssMB(ctx.b.temporal.child.pid),
     api: treeRssMB(api?.child.pid),
-    postgres: treeRssMB(pgPid),
+    postgres: treeRssMB(ctx.b.postgresPid()),
   };
   log(`  memory MB: ${JSON.stringify(m)}`);
   return m;

@@ -1,4 +1,4 @@
-import { cpuLine, inRounds, ratio, sideBySide, tag, type CpuPerItem, type Driven } from './lib';
+import { cpuLine, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 import { historyProfile } from './history-profile';
 
@@ -8,8 +8,7 @@ export const intake: Benchmark = {
   describe: 'POST /api/v1/mediations vs bare update-with-start + one activity writing one row; 1 and 8 clients',
   async run(ctx) {
     const v = await benchVillage(ctx);
-    const runs: Record<string, { clients: number; pingan: Driven; bare: Driven; cpuMsPerItem?: CpuPerItem }> = {};
-    let rounds: Awaited<ReturnType<typeof inRounds>> | undefined;
+    const runs: Record<string, { clients: number; pingan: Driven; bare: Driven; cpuMsPerItem?: CpuPerItem; rounds: Rounds }> = {};
     for (const [clients, n] of [[1, num(ctx, 'n1', 30)], [8, num(ctx, 'n', 200)]] as const) {
       // With --rounds=K the 8-client measurement is repeated K times (the median round stands for it).
       const r = await inRounds(clients === 8 ? num(ctx, 'rounds', 1) : 1, async () => {
@@ -24,8 +23,8 @@ export const intake: Benchmark = {
           (i) => pinganIntake(ctx.call, v.grid, v.village, i),
           () => ctx.b.cpu());
       });
-      if (clients === 8) rounds = r;
-      runs[`clients${clients}`] = { clients, ...r.middle };
+      const { pingan, bare, cpuMsPerItem } = r.middle;
+      runs[`clients${clients}`] = { clients, pingan, bare, cpuMsPerItem, rounds: { throughput: r.throughput, p50: r.p50, p99: r.p99 } };
     }
     // What one intake costs in history, on each side (the Pingan case then waits on its clock).
     const pinganId = await pinganIntake(ctx.call, v.grid, v.village, 9999);
@@ -35,14 +34,13 @@ export const intake: Benchmark = {
     const rows: (string | number)[][] = [['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms']];
     const ratios: Record<string, number> = {};
     for (const r of Object.values(runs)) {
-      ratios[`throughput${r.clients}`] = r.clients === 8 && rounds ? rounds.throughput.median : ratio(r.pingan.perSecond, r.bare.perSecond);
-      const range = r.clients === 8 && rounds && rounds.rounds.length > 1 ? ` (${rounds.throughput.min}–${rounds.throughput.max})` : '';
-      rows.push([r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, `${ratios[`throughput${r.clients}`]}${range}`, `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`]);
+      const t = r.rounds.throughput;
+      ratios[`throughput${r.clients}`] = t.median;
+      rows.push([r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, t.each.length > 1 ? `${t.median} (${t.min}–${t.max})` : t.median, `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`]);
     }
     const cpu = runs.clients8?.cpuMsPerItem;
     rows.push(['CPU ms per intake (8 clients)', '', cpuLine(cpu?.pingan), cpuLine(cpu?.bare), '', '', '']);
     rows.push(['history per intake', '', `pingan ${history.pingan.events} events ${history.pingan.bytes} B`, `bare ${history.bare.events} events ${history.bare.bytes} B`, '', '', '']);
-    const perRound = rounds && { throughput: rounds.throughput, p50: rounds.p50, p99: rounds.p99 };
-    return { figures: { runs, ratios, rounds8: perRound, cpuMsPerIntake8: cpu, history }, table: rows };
+    return { figures: { runs, ratios, cpuMsPerIntake8: cpu, history }, table: rows };
   },
 };

@@ -206,8 +206,10 @@ export async function inRounds(k: number, round: (r: number) => Promise<{ bare: 
   };
   // The round whose throughput ratio is the median one (the lower middle one when K is even) stands for the run.
   const middle = [...each].sort((a, b) => a.throughput - b.throughput)[Math.floor((each.length - 1) / 2)];
-  return { rounds: each, throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle };
+  return { throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle };
 }
+/** Each ratio over the rounds: median, lowest, highest, and every round's (one round: its ratio, alone). */
+export type Rounds = Pick<Awaited<ReturnType<typeof inRounds>>, 'throughput' | 'p50' | 'p99'>;
 
 /** The infrastructure of one run: a throw-away PostgreSQL cluster and an in-memory Temporal dev server. */
 export class Bench {
@@ -275,9 +277,14 @@ export class Bench {
     return p;
   }
 
+  /** The PostgreSQL cluster's postmaster (its backends are its children). */
+  postgresPid(): number {
+    return Number(fs.readFileSync(path.join(this.pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  }
+
   /** CPU seconds so far of each process of the run, by name (processes of the same name summed). */
   cpu(): Record<string, number> {
-    const pgPid = Number(fs.readFileSync(path.join(this.pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const pgPid = this.postgresPid();
     const usage = process.cpuUsage();
     const out: Record<string, number> = {
       driver: (usage.user + usage.system) / 1e6,
@@ -315,8 +322,7 @@ export function monitor(b: Bench, seconds: number): () => void {
     try {
       const now = b.cpu();
       const dt = (Date.now() - at) / 1000;
-      const pgPid = Number(fs.readFileSync(path.join(b.pg.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-      const rss: Record<string, number> = { temporal: treeRssMB(b.temporal.child.pid), postgres: treeRssMB(pgPid) };
+      const rss: Record<string, number> = { temporal: treeRssMB(b.temporal.child.pid), postgres: treeRssMB(b.postgresPid()) };
       for (const p of b.procs) if (p.child.exitCode === null && !p.cpuAtStop) rss[p.name] = (rss[p.name] ?? 0) + treeRssMB(p.child.pid);
       const cpu = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, Math.round(((v - (last[k] ?? 0)) / dt) * 100)]));
       log(`  monitor: cpu% ${JSON.stringify(cpu)} rss MB ${JSON.stringify(rss)}`);
