@@ -1,6 +1,7 @@
 import { cpuLine, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 import { historyProfile } from './history-profile';
+import { anatomy, anatomyRows, timed, type Timed } from './anatomy';
 
 /** Intake through the API against a bare update-with-start writing one row by one activity, at 1 and 8 clients; `--rounds=K` repeats the 8-client one. */
 export const intake: Benchmark = {
@@ -8,6 +9,8 @@ export const intake: Benchmark = {
   describe: 'POST /api/v1/mediations vs bare update-with-start + one activity writing one row; 1 and 8 clients',
   async run(ctx) {
     const v = await benchVillage(ctx);
+    // Each request's send and answer times in the last round at 8 clients, for the step-by-step anatomy.
+    let times = { pingan: new Map() as Timed, bare: new Map() as Timed };
     const runs: Record<string, { clients: number; pingan: Driven; bare: Driven; cpuMsPerItem?: CpuPerItem; rounds: Rounds }> = {};
     for (const [clients, n] of [[1, num(ctx, 'n1', 30)], [8, num(ctx, 'n', 200)]] as const) {
       // With --rounds=K the 8-client measurement is repeated K times (the median round stands for it).
@@ -18,9 +21,11 @@ export const intake: Benchmark = {
           await bareIntake(ctx.b, `BARE-warm-${tag()}`);
         }
         const t = tag();
+        const noted = { pingan: new Map() as Timed, bare: new Map() as Timed };
+        if (clients === 8) times = noted;
         return sideBySide([...Array(n).keys()], clients, `×${clients}`,
-          (i) => bareIntake(ctx.b, `BARE-${t}-${i}`),
-          (i) => pinganIntake(ctx.call, v.grid, v.village, i),
+          (i) => timed(noted.bare, `BARE-${t}-${i}`, () => bareIntake(ctx.b, `BARE-${t}-${i}`)),
+          (i) => timed(noted.pingan, (id) => id, () => pinganIntake(ctx.call, v.grid, v.village, i)),
           () => ctx.b.cpu());
       });
       const { pingan, bare, cpuMsPerItem } = r.middle;
@@ -30,6 +35,8 @@ export const intake: Benchmark = {
     const pinganId = await pinganIntake(ctx.call, v.grid, v.village, 9999);
     const bareId = `BARE-hist-${tag()}`;
     await bareIntake(ctx.b, bareId);
+    // Where an intake's time goes on each side, step by step (8 clients, last round, 100 requests of each).
+    const steps = await anatomy(ctx.b.client, times);
     const history = { pingan: await historyProfile(ctx.b.client, pinganId), bare: await historyProfile(ctx.b.client, bareId) };
     const rows: (string | number)[][] = [['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms']];
     const ratios: Record<string, number> = {};
@@ -40,7 +47,8 @@ export const intake: Benchmark = {
     }
     const cpu = runs.clients8?.cpuMsPerItem;
     rows.push(['CPU ms per intake (8 clients)', '', cpuLine(cpu?.pingan), cpuLine(cpu?.bare), '', '', '']);
+    rows.push(['where an intake\'s time goes (8 clients, last round)', '', 'pingan', 'bare', 'difference', '', ''], ...anatomyRows(steps, 7));
     rows.push(['history per intake', '', `pingan ${history.pingan.events} events ${history.pingan.bytes} B`, `bare ${history.bare.events} events ${history.bare.bytes} B`, '', '', '']);
-    return { figures: { runs, ratios, cpuMsPerIntake8: cpu, history }, table: rows };
+    return { figures: { runs, ratios, cpuMsPerIntake8: cpu, history, anatomy: steps }, table: rows };
   },
 };
