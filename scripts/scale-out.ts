@@ -3,7 +3,8 @@
  *
  * Brings up the Temporal server itself (not the CLI dev server) on PostgreSQL for persistence and visibility, two
  * worker processes and two API processes on a separate PostgreSQL database, then
- *   1. runs the intake benchmark through both APIs beside a bare update-with-start baseline on the same server,
+ *   1. runs the intake benchmark through both APIs beside a bare update-with-start baseline on the same server, then
+ *      accepts the cases opened at 8 clients beside a bare update that writes the row again (with bench/anatomy.ts),
  *   2. takes one case of each process (mediation, petition, 四议两公开) to its outcome, reading each back through the
  *      other API,
  *   3. shows from the histories that both workers took work,
@@ -27,6 +28,7 @@ import { freePort, isPortFree } from '../platform/net';
 import { onPath, PROJECT_ROOT } from '../platform/temporal-cli';
 import { startThrowawayPostgres } from '../platform/throwaway-postgres';
 import { newToken } from '../platform/users';
+import { anatomy, timed, type Timed } from '../bench/anatomy';
 import { percentile, runConcurrently } from './scale-out/measure';
 
 const SERVER_VERSION = 'v1.29.1';
@@ -308,7 +310,7 @@ async function main() {
     const leader = await user({ name: '包案领导', email: 'leader@scale.cn', role: 'leader', area: county });
     const clerk = await user({ name: '村文书', email: 'clerk@scale.cn', role: 'village_clerk', area: village });
 
-    logger.info({ n: N }, 'step 4/6: intake through both APIs beside a bare update-with-start on the same server');
+    logger.info({ n: N }, 'step 4/6: intake, then the staff action (accept), through both APIs beside a bare baseline on the same server');
     const pool = new pg.Pool({ connectionString: `postgres://postgres@127.0.0.1:${pgPort}/pingan`, max: 10 });
     cleanups.push(() => pool.end());
     await pool.query('CREATE TABLE IF NOT EXISTS bare_rows (id text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
@@ -322,6 +324,9 @@ async function main() {
         async writeRow(id: string) {
           await pool.query('INSERT INTO bare_rows (id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
         },
+        async touchRow(id: string) {
+          await pool.query('UPDATE bare_rows SET at = now() WHERE id = $1', [id]);
+        },
       },
     });
     const bareRun = bareWorker.run();
@@ -330,8 +335,10 @@ async function main() {
       await bareRun;
       await bareConnection.close();
     });
+    const bareIds: string[] = [];
     const bareIntake = async (i: number) => {
       const id = `bare-${randomBytes(6).toString('hex')}-${i}`;
+      bareIds.push(id);
       const op = new WithStartWorkflowOperation('bareCase', { workflowId: id, taskQueue: 'bare-baseline', workflowIdConflictPolicy: 'FAIL' });
       await client.workflow.executeUpdateWithStart('open', { startWorkflowOperation: op });
     };
@@ -358,6 +365,27 @@ async function main() {
       };
       logger.info({ concurrency, ...(intake[`c${concurrency}`] as object) }, 'intake measured');
     }
+
+    // The staff action: the cases just opened at 8 clients accepted through both APIs, beside a bare update that writes
+    // the row once more, with where each one's time goes (bench/anatomy.ts).
+    const toAccept = { pingan: caseIds.slice(-N), bare: bareIds.slice(-N) };
+    const times = { pingan: new Map() as Timed, bare: new Map() as Timed };
+    const bareAccepts = await runConcurrently(N, 8, (i) =>
+      timed(times.bare, toAccept.bare[i], () => client.workflow.getHandle(toAccept.bare[i]).executeUpdate('accept')),
+    (d) => logger.info({ done: d, of: N }, 'bare accept…'));
+    const pinganAccepts = await runConcurrently(N, 8, (i) =>
+      timed(times.pingan, toAccept.pingan[i], () => call(i, 'POST', `/api/v1/mediations/${toAccept.pingan[i]}/accept`, med.token, {})),
+    (d) => logger.info({ done: d, of: N }, 'Pingan accept…'));
+    const accept = {
+      c8: {
+        n: N,
+        bare: { perSecond: bareAccepts.perSecond, p50: percentile(bareAccepts.ms, 0.5), p99: percentile(bareAccepts.ms, 0.99) },
+        pingan: { perSecond: pinganAccepts.perSecond, p50: percentile(pinganAccepts.ms, 0.5), p99: percentile(pinganAccepts.ms, 0.99) },
+        throughputRatio: Number((pinganAccepts.perSecond / bareAccepts.perSecond).toFixed(2)),
+        anatomy: await anatomy(client, times),
+      },
+    };
+    logger.info({ ...accept.c8, anatomy: accept.c8.anatomy.p50ms }, 'accept measured');
 
     logger.info('step 5/6: one case of each process, each step through alternating APIs');
     const caseOf = caseIds[0];
@@ -415,6 +443,7 @@ async function main() {
       persistence: 'PostgreSQL 15 (persistence and visibility)',
       processes: { apis: 2, workers: 2 },
       intake,
+      accept,
       cases,
       tasksByWorker: Object.fromEntries(identities),
       cpuSeconds: cpu,
