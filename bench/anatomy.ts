@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { percentiles } from './lib';
 
 /**
  * Where the time of one update goes, step by step, read from the workflow's own history (the server's event times)
@@ -62,11 +63,6 @@ async function stepsOf(client: Client, id: string, [sent, answered]: [number, nu
   return steps;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[(s.length - 1) >> 1] * 10) / 10;
-};
-
 /** The median of each step on each side, over at most `sample` requests of each. */
 export async function anatomy(client: Client, sides: { pingan: Timed; bare: Timed }, sample = 100) {
   const per = async (times: Timed) => {
@@ -74,7 +70,7 @@ export async function anatomy(client: Client, sides: { pingan: Timed; bare: Time
     for (const [id, wall] of [...times].slice(0, sample)) {
       for (const [step, ms] of (await stepsOf(client, id, wall)) ?? []) (by.get(step) ?? by.set(step, []).get(step)!).push(ms);
     }
-    return { sampled: Math.min(times.size, sample), steps: Object.fromEntries([...by].map(([k, v]) => [k, median(v)])) };
+    return { sampled: Math.min(times.size, sample), steps: Object.fromEntries([...by].map(([k, v]) => [k, percentiles(v).p50])) };
   };
   const [pingan, bare] = [await per(sides.pingan), await per(sides.bare)];
   const names = [...new Set([...Object.keys(bare.steps), ...Object.keys(pingan.steps)])];

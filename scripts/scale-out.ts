@@ -29,7 +29,7 @@ import { onPath, PROJECT_ROOT } from '../platform/temporal-cli';
 import { startThrowawayPostgres } from '../platform/throwaway-postgres';
 import { newToken } from '../platform/users';
 import { anatomy, timed, type Timed } from '../bench/anatomy';
-import { percentile, runConcurrently } from './scale-out/measure';
+import { runConcurrently, sideBySideFigures } from './scale-out/measure';
 
 const SERVER_VERSION = 'v1.29.1';
 const SERVER_MODULE = `go.temporal.io/server/cmd/server@${SERVER_VERSION}`;
@@ -357,12 +357,7 @@ async function main() {
       await runConcurrently(4, concurrency, pinganIntake);
       const bare = await runConcurrently(count, concurrency, bareIntake, (d) => logger.info({ done: d, of: count, concurrency }, 'bare intake…'));
       const pingan = await runConcurrently(count, concurrency, pinganIntake, (d) => logger.info({ done: d, of: count, concurrency }, 'Pingan intake…'));
-      intake[`c${concurrency}`] = {
-        n: count,
-        bare: { perSecond: bare.perSecond, p50: percentile(bare.ms, 0.5), p99: percentile(bare.ms, 0.99) },
-        pingan: { perSecond: pingan.perSecond, p50: percentile(pingan.ms, 0.5), p99: percentile(pingan.ms, 0.99) },
-        throughputRatio: Number((pingan.perSecond / bare.perSecond).toFixed(2)),
-      };
+      intake[`c${concurrency}`] = sideBySideFigures(count, bare, pingan);
       logger.info({ concurrency, ...(intake[`c${concurrency}`] as object) }, 'intake measured');
     }
 
@@ -376,15 +371,7 @@ async function main() {
     const pinganAccepts = await runConcurrently(N, 8, (i) =>
       timed(times.pingan, toAccept.pingan[i], () => call(i, 'POST', `/api/v1/mediations/${toAccept.pingan[i]}/accept`, med.token, {})),
     (d) => logger.info({ done: d, of: N }, 'Pingan accept…'));
-    const accept = {
-      c8: {
-        n: N,
-        bare: { perSecond: bareAccepts.perSecond, p50: percentile(bareAccepts.ms, 0.5), p99: percentile(bareAccepts.ms, 0.99) },
-        pingan: { perSecond: pinganAccepts.perSecond, p50: percentile(pinganAccepts.ms, 0.5), p99: percentile(pinganAccepts.ms, 0.99) },
-        throughputRatio: Number((pinganAccepts.perSecond / bareAccepts.perSecond).toFixed(2)),
-        anatomy: await anatomy(client, times),
-      },
-    };
+    const accept = { c8: { ...sideBySideFigures(N, bareAccepts, pinganAccepts), anatomy: await anatomy(client, times) } };
     logger.info({ ...accept.c8, anatomy: accept.c8.anatomy.p50ms }, 'accept measured');
 
     logger.info('step 5/6: one case of each process, each step through alternating APIs');

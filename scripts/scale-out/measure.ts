@@ -27,3 +27,11 @@ export function percentile(ms: number[], p: number): number {
   const sorted = [...ms].sort((a, b) => a - b);
   return Number(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))].toFixed(1));
 }
+
+type Measured = Awaited<ReturnType<typeof runConcurrently>>;
+const side = (m: Measured) => ({ perSecond: m.perSecond, p50: percentile(m.ms, 0.5), p99: percentile(m.ms, 0.99) });
+
+/** The figures of one side-by-side measurement: each side's throughput, p50 and p99, and Pingan ÷ bare throughput. */
+export function sideBySideFigures(n: number, bare: Measured, pingan: Measured) {
+  return { n, bare: side(bare), pingan: side(pingan), throughputRatio: Number((pingan.perSecond / bare.perSecond).toFixed(2)) };
+}
