@@ -1,5 +1,4 @@
-import { WithStartWorkflowOperation } from '@temporalio/client';
-import { bareCase, bareOpened } from './bare';
+import { bareIntakeWith } from './bare-client';
 import { api, tag, type Api, type Bench, type Proc } from './lib';
 
 /** What a benchmark gets: the run's infrastructure, Pingan's API and worker, the bare worker, and its arguments. */
@@ -61,11 +60,8 @@ export async function pinganIntake(call: Api, token: string, village: string, i:
 }
 
 /** The bare intake: update-with-start that answers once the workflow's one activity has written the row. */
-export async function bareIntake(b: Bench, id: string, dueAt?: number): Promise<string> {
-  const start = new WithStartWorkflowOperation(bareCase, {
-    workflowId: id, taskQueue: 'bench-bare', args: dueAt === undefined ? [id] : [id, dueAt], workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  return b.client.workflow.executeUpdateWithStart(bareOpened, { startWorkflowOperation: start });
+export function bareIntake(b: Bench, id: string, dueAt?: number): Promise<string> {
+  return bareIntakeWith(b.client, id, dueAt);
 }
 
 export { api };

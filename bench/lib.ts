@@ -269,6 +269,17 @@ export class Bench {
     await proc.ready;
     return { proc, url: `http://127.0.0.1:${port}` };
   }
+  private front?: Promise<{ proc: Proc; url: string }>;
+  /** The bare baseline behind a minimal HTTP front (bench/bare-http.ts) on a free port: one per run, started when first asked. */
+  bareHttp(): Promise<{ proc: Proc; url: string }> {
+    this.front ??= (async () => {
+      const port = await freePort();
+      const proc = this.spawn(new Proc('bare-http', 'bench/bare-http.ts', this.env({ PORT: String(port) }), /API listening/, path.join(this.dir, 'bare-http.log')));
+      await proc.ready;
+      return { proc, url: `http://127.0.0.1:${port}` };
+    })();
+    return this.front;
+  }
   async bareWorker(): Promise<Proc> {
     return this.spawn(new Proc('bare-worker', 'bench/bare-worker.ts', this.env(), /worker running/, path.join(this.dir, 'bare-worker.log')));
   }

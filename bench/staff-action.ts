@@ -1,37 +1,47 @@
 import { bareAccept } from './bare';
-import { cpuLine, drive, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
+import { api, cpuLine, drive, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 import { historyProfile } from './history-profile';
 import { anatomy, anatomyRows, timed, type Timed } from './anatomy';
+import { FrontComparison } from './front';
 
 /**
  * A staff action (accept) on a running case against a bare update on a running workflow that writes one row, at 1
  * client (a member's pace: `--n1`, one round) and at 8 (`--clients`, `--n`); `--rounds=K` repeats the 8-client one.
+ * Each round also measures the bare update behind a minimal HTTP front against itself (bench/front.ts).
  */
 export const staffAction: Benchmark = {
   name: 'staff-action',
-  describe: 'POST /api/v1/mediations/:id/accept vs bare update + one activity on a running workflow; 1 and 8 clients',
+  describe: 'POST /api/v1/mediations/:id/accept vs bare update + one activity on a running workflow; 1 and 8 clients; bare behind HTTP vs bare',
   async run(ctx) {
     const many = num(ctx, 'clients', 8);
     let last = { pingan: '', bare: '' };
     // Each request's send and answer times in the last round at `many` clients, for the step-by-step anatomy.
     let times = { pingan: new Map() as Timed, bare: new Map() as Timed };
     const v = await benchVillage(ctx);
+    const front = new FrontComparison(api((await ctx.b.bareHttp()).url));
     const runs: Record<string, { clients: number; pingan: Driven; bare: Driven; cpuMsPerItem?: CpuPerItem; rounds: Rounds }> = {};
     for (const [clients, n] of [[1, num(ctx, 'n1', 30)], [many, num(ctx, 'n', 200)]] as const) {
       const r = await inRounds(clients === many ? num(ctx, 'rounds', 1) : 1, async () => {
         const t = tag();
-        const bareIds = [...Array(n).keys()].map((i) => `BARE-acc-${t}-${i}`);
-        await drive(bareIds, 8, 'bare cases', (id) => bareIntake(ctx.b, id));
-        const ids: string[] = [];
-        await drive([...Array(n).keys()], 8, 'pingan cases', async (i) => ids.push(await pinganIntake(ctx.call, v.grid, v.village, i)));
-        last = { pingan: ids[0], bare: bareIds[0] };
+        // Bare cases for Pingan's comparison, and two more sets for the HTTP front's: straight and behind HTTP.
+        const ids = (what: string) => [...Array(n).keys()].map((i) => `BARE-${what}-${t}-${i}`);
+        const [bareIds, straightIds, behindIds] = [ids('acc'), ids('straight'), ids('behind')];
+        await drive([...bareIds, ...straightIds, ...behindIds], 8, 'bare cases', (id) => bareIntake(ctx.b, id));
+        const cases: string[] = [];
+        await drive([...Array(n).keys()], 8, 'pingan cases', async (i) => cases.push(await pinganIntake(ctx.call, v.grid, v.village, i)));
+        last = { pingan: cases[0], bare: bareIds[0] };
         const noted = { pingan: new Map() as Timed, bare: new Map() as Timed };
         if (clients === many) times = noted;
-        return sideBySide([...Array(n).keys()], clients, `accept ×${clients}`,
+        const measured = await sideBySide([...Array(n).keys()], clients, `accept ×${clients}`,
           (i) => timed(noted.bare, bareIds[i], () => ctx.b.client.workflow.getHandle(bareIds[i]).executeUpdate(bareAccept)),
-          (i) => timed(noted.pingan, ids[i], () => ctx.call('POST', `/api/v1/mediations/${ids[i]}/accept`, v.mediator, {})),
+          (i) => timed(noted.pingan, cases[i], () => ctx.call('POST', `/api/v1/mediations/${cases[i]}/accept`, v.mediator, {})),
           () => ctx.b.cpu());
+        await front.measure(n, clients, `accept ×${clients}`,
+          (i) => ctx.b.client.workflow.getHandle(straightIds[i]).executeUpdate(bareAccept),
+          (i) => front.call('POST', `/bare/${behindIds[i]}/accept`, '', {}),
+          () => ctx.b.cpu());
+        return measured;
       });
       const { pingan, bare, cpuMsPerItem } = r.middle;
       runs[`clients${clients}`] = { clients, pingan, bare, cpuMsPerItem, rounds: { throughput: r.throughput, p50: r.p50, p99: r.p99 } };
@@ -47,14 +57,15 @@ export const staffAction: Benchmark = {
       figures: {
         clients: many, pingan: main.pingan, bare: main.bare, ratios: ratioOf(main.rounds), rounds: main.rounds,
         cpuMsPerAccept: main.cpuMsPerItem, runs, ratiosByClients: Object.fromEntries(Object.values(runs).map((r) => [r.clients, ratioOf(r.rounds)])),
-        history, anatomy: steps,
-        note: 'p50/p99 ratios are bare ÷ Pingan latency (1 = as fast as bare); with --rounds=K each ratio at the larger client count is the median of K rounds, and pingan/bare are the median round',
+        bareBehindHttp: front.summary(), history, anatomy: steps,
+        note: 'p50/p99 ratios are bare ÷ Pingan latency (1 = as fast as bare); with --rounds=K each ratio at the larger client count is the median of K rounds, and pingan/bare are the median round; bareBehindHttp: the same bare update behind a minimal HTTP front against bare straight, in the same rounds',
       },
       table: [
         ['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms', 'p50 ratio', 'p99 ratio'],
         ...Object.values(runs).map((r) => [r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, spread(r.rounds.throughput),
           `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`, spread(r.rounds.p50), spread(r.rounds.p99)]),
         [`CPU ms per accept, by process (${many} clients)`, '', cpuLine(main.cpuMsPerItem?.pingan), cpuLine(main.cpuMsPerItem?.bare), '', '', '', '', ''],
+        ...front.rows(9, 'accept'),
         [`where an accept's time goes (${many} clients, last round)`, '', 'pingan', 'bare', 'difference', '', '', '', ''],
         ...anatomyRows(steps, 9),
         ['history per case (intake + accept)', '', `pingan ${history.pingan.events} events ${history.pingan.bytes} B`, `bare ${history.bare.events} events ${history.bare.bytes} B`, '', '', '', '', ''],
