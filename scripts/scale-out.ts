@@ -8,7 +8,9 @@
  *   2. takes one case of each process (mediation, petition, 四议两公开) to its outcome, reading each back through the
  *      other API,
  *   3. shows from the histories that both workers took work,
- * and stops everything. Figures are printed and written to bench/results/<date>-scale-out.json.
+ * and stops everything. Figures are printed and written to bench/results/<date and time>-scale-out.json. The server
+ * caches search attributes as a production server does once Pingan's are registered (SCALE_OUT_FORCE_SA_REFRESH=1
+ * keeps it re-reading them on every use, as the dev server does).
  *
  * The server and its schema tool are built once with `go install` into .tools/temporal-server (about 4 minutes on
  * 2 cores; TEMPORAL_SERVER_BIN and TEMPORAL_SQL_TOOL use binaries you have). Arguments: N (cases per concurrency
@@ -37,6 +39,8 @@ const SQL_TOOL_MODULE = `go.temporal.io/server/cmd/tools/sql@${SERVER_VERSION}`;
 const TOOLS = path.join(PROJECT_ROOT, '.tools', 'temporal-server');
 const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'scale-out');
 const N = Number(process.argv[2] ?? process.env.N ?? 120);
+/** SCALE_OUT_FORCE_SA_REFRESH=1 keeps the server re-reading search attributes on every use for the whole run (as before 8 December). */
+const cachedSearchAttributes = process.env.SCALE_OUT_FORCE_SA_REFRESH !== '1';
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env });
@@ -290,6 +294,14 @@ async function main() {
       const identities = new Set((d.pollers ?? []).map((p) => p.identity));
       if (identities.size < 2) throw new Error(`${identities.size} worker(s) polling`);
     }, 120);
+    if (cachedSearchAttributes) {
+      // The server re-read the search attributes on every use until now (forceSearchAttributesCacheRefreshOnRead), so
+      // that the ones the first API registered were usable at once. A production server caches them: the setting is
+      // turned off now that they exist, and the server reads its dynamic config again within its poll interval (10 s).
+      fs.writeFileSync(dynamicConfig, 'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: false\n');
+      logger.info('search attributes registered; the server caches them from now on, as in production (waiting 12 s for it to read its dynamic config)');
+      await new Promise((r) => setTimeout(r, 12_000));
+    }
 
     const call = async (i: number, method: string, route: string, token: string, body?: unknown) => {
       const res = await fetch(`${apiUrls[i % 2]}${route}`, {
@@ -428,6 +440,7 @@ async function main() {
       machine: { cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
       temporalServer: SERVER_VERSION,
       persistence: 'PostgreSQL 15 (persistence and visibility)',
+      searchAttributeCache: cachedSearchAttributes ? 'on once the search attributes were registered (as in production)' : 'forced refresh on every read (SCALE_OUT_FORCE_SA_REFRESH=1)',
       processes: { apis: 2, workers: 2 },
       intake,
       accept,
@@ -436,7 +449,7 @@ async function main() {
       cpuSeconds: cpu,
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const out = path.join(PROJECT_ROOT, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}-scale-out.json`);
+    const out = path.join(PROJECT_ROOT, 'bench', 'results', `${new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '')}-scale-out.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));
