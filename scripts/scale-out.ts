@@ -14,7 +14,8 @@
  *
  * The server and its schema tool are built once with `go install` into .tools/temporal-server (about 4 minutes on
  * 2 cores; TEMPORAL_SERVER_BIN and TEMPORAL_SQL_TOOL use binaries you have). Arguments: N (cases per concurrency
- * level, default 120).
+ * level, default 120) and ROUNDS (default 1): the 8-client intake and the accept are measured ROUNDS times, bare and
+ * Pingan in turn (which goes first alternates), and each ratio is the median round's.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +32,7 @@ import { onPath, PROJECT_ROOT } from '../platform/temporal-cli';
 import { startThrowawayPostgres } from '../platform/throwaway-postgres';
 import { newToken } from '../platform/users';
 import { anatomy, timed, type Timed } from '../bench/anatomy';
-import { runConcurrently, sideBySideFigures } from './scale-out/measure';
+import { roundsFigures, runConcurrently, sideBySideFigures } from './scale-out/measure';
 
 const SERVER_VERSION = 'v1.29.1';
 const SERVER_MODULE = `go.temporal.io/server/cmd/server@${SERVER_VERSION}`;
@@ -39,6 +40,8 @@ const SQL_TOOL_MODULE = `go.temporal.io/server/cmd/tools/sql@${SERVER_VERSION}`;
 const TOOLS = path.join(PROJECT_ROOT, '.tools', 'temporal-server');
 const logger = createLogger(process.env.LOG_LEVEL ?? 'info', 'scale-out');
 const N = Number(process.argv[2] ?? process.env.N ?? 120);
+/** Rounds of the 8-client intake and of the accept (ROUNDS, or the second argument): each ratio then is their median. */
+const ROUNDS = Number(process.argv[3] ?? process.env.ROUNDS ?? 1);
 /** SCALE_OUT_FORCE_SA_REFRESH=1 keeps the server re-reading search attributes on every use for the whole run (as before 8 December). */
 const cachedSearchAttributes = process.env.SCALE_OUT_FORCE_SA_REFRESH !== '1';
 
@@ -367,23 +370,54 @@ async function main() {
       // Warm both paths, then measure them alternately so that drift on a shared machine falls on both.
       await runConcurrently(4, concurrency, bareIntake);
       await runConcurrently(4, concurrency, pinganIntake);
-      const bare = await runConcurrently(count, concurrency, bareIntake, (d) => logger.info({ done: d, of: count, concurrency }, 'bare intake…'));
-      const pingan = await runConcurrently(count, concurrency, pinganIntake, (d) => logger.info({ done: d, of: count, concurrency }, 'Pingan intake…'));
-      intake[`c${concurrency}`] = sideBySideFigures(count, bare, pingan);
-      logger.info({ concurrency, ...(intake[`c${concurrency}`] as object) }, 'intake measured');
+      const rounds: ReturnType<typeof sideBySideFigures>[] = [];
+      for (let r = 0; r < (concurrency === 8 ? ROUNDS : 1); r++) {
+        const bareSide = () => runConcurrently(count, concurrency, bareIntake, (d) => logger.info({ done: d, of: count, concurrency, round: r + 1 }, 'bare intake…'));
+        const pinganSide = () => runConcurrently(count, concurrency, pinganIntake, (d) => logger.info({ done: d, of: count, concurrency, round: r + 1 }, 'Pingan intake…'));
+        let bare: Awaited<ReturnType<typeof bareSide>>;
+        let pingan: Awaited<ReturnType<typeof pinganSide>>;
+        if (r % 2 === 0) {
+          bare = await bareSide();
+          pingan = await pinganSide();
+        } else {
+          pingan = await pinganSide();
+          bare = await bareSide();
+        }
+        rounds.push(sideBySideFigures(count, bare, pingan));
+        logger.info({ concurrency, round: r + 1, ...rounds[r] }, 'intake measured');
+      }
+      intake[`c${concurrency}`] = roundsFigures(rounds);
     }
 
     // The staff action: the cases just opened at 8 clients accepted through both APIs, beside a bare update that writes
     // the row once more, with where each one's time goes (bench/anatomy.ts).
-    const toAccept = { pingan: caseIds.slice(-N), bare: bareIds.slice(-N) };
-    const times = { pingan: new Map() as Timed, bare: new Map() as Timed };
-    const bareAccepts = await runConcurrently(N, 8, (i) =>
-      timed(times.bare, toAccept.bare[i], () => client.workflow.getHandle(toAccept.bare[i]).executeUpdate('accept')),
-    (d) => logger.info({ done: d, of: N }, 'bare accept…'));
-    const pinganAccepts = await runConcurrently(N, 8, (i) =>
-      timed(times.pingan, toAccept.pingan[i], () => call(i, 'POST', `/api/v1/mediations/${toAccept.pingan[i]}/accept`, med.token, {})),
-    (d) => logger.info({ done: d, of: N }, 'Pingan accept…'));
-    const accept = { c8: { ...sideBySideFigures(N, bareAccepts, pinganAccepts), anatomy: await anatomy(client, times) } };
+    // Each round accepts the cases one round of the 8-client intake opened (the last ROUNDS × N of each side).
+    const opened8 = { pingan: caseIds.slice(-N * ROUNDS), bare: bareIds.slice(-N * ROUNDS) };
+    let times = { pingan: new Map() as Timed, bare: new Map() as Timed };
+    const acceptRounds: ReturnType<typeof sideBySideFigures>[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const toAccept = { pingan: opened8.pingan.slice(r * N, (r + 1) * N), bare: opened8.bare.slice(r * N, (r + 1) * N) };
+      times = { pingan: new Map() as Timed, bare: new Map() as Timed };
+      const bareSide = () => runConcurrently(N, 8, (i) =>
+        timed(times.bare, toAccept.bare[i], () => client.workflow.getHandle(toAccept.bare[i]).executeUpdate('accept')),
+      (d) => logger.info({ done: d, of: N, round: r + 1 }, 'bare accept…'));
+      const pinganSide = () => runConcurrently(N, 8, (i) =>
+        timed(times.pingan, toAccept.pingan[i], () => call(i, 'POST', `/api/v1/mediations/${toAccept.pingan[i]}/accept`, med.token, {})),
+      (d) => logger.info({ done: d, of: N, round: r + 1 }, 'Pingan accept…'));
+      let bareAccepts: Awaited<ReturnType<typeof bareSide>>;
+      let pinganAccepts: Awaited<ReturnType<typeof pinganSide>>;
+      if (r % 2 === 0) {
+        bareAccepts = await bareSide();
+        pinganAccepts = await pinganSide();
+      } else {
+        pinganAccepts = await pinganSide();
+        bareAccepts = await bareSide();
+      }
+      acceptRounds.push(sideBySideFigures(N, bareAccepts, pinganAccepts));
+      logger.info({ round: r + 1, ...acceptRounds[r] }, 'accept measured');
+    }
+    // Where an accept's time goes: the last round's.
+    const accept = { c8: { ...roundsFigures(acceptRounds), anatomy: await anatomy(client, times) } };
     logger.info({ ...accept.c8, anatomy: accept.c8.anatomy.p50ms }, 'accept measured');
 
     logger.info('step 5/6: one case of each process, each step through alternating APIs');
@@ -442,6 +476,7 @@ async function main() {
       persistence: 'PostgreSQL 15 (persistence and visibility)',
       searchAttributeCache: cachedSearchAttributes ? 'on once the search attributes were registered (as in production)' : 'forced refresh on every read (SCALE_OUT_FORCE_SA_REFRESH=1)',
       processes: { apis: 2, workers: 2 },
+      rounds: ROUNDS,
       intake,
       accept,
       cases,

@@ -35,3 +35,15 @@ const side = (m: Measured) => ({ perSecond: m.perSecond, p50: percentile(m.ms, 0
 export function sideBySideFigures(n: number, bare: Measured, pingan: Measured) {
   return { n, bare: side(bare), pingan: side(pingan), throughputRatio: Number((pingan.perSecond / bare.perSecond).toFixed(2)) };
 }
+
+/**
+ * The figures of K side-by-side rounds: the round whose ratio is the median one (the lower middle for an even K)
+ * stands for the run, with every round's ratio and their median, lowest and highest beside it (one round on a shared
+ * 2-core machine moves by ±0.15 and more).
+ */
+export function roundsFigures(rounds: ReturnType<typeof sideBySideFigures>[]) {
+  const ratios = rounds.map((r) => r.throughputRatio);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const middle = [...rounds].sort((a, b) => a.throughputRatio - b.throughputRatio)[Math.floor((rounds.length - 1) / 2)];
+  return { ...middle, rounds: { median: sorted[Math.floor((sorted.length - 1) / 2)], min: sorted[0], max: sorted[sorted.length - 1], each: ratios } };
+}
