@@ -6,7 +6,7 @@
  * Pingan's own work costs. TEMPORAL_ADDRESS, BARE_TASK_QUEUE, PORT.
  */
 import { Client, Connection } from '@temporalio/client';
-import express from 'express';
+import express, { type Request, type Response } from 'express';
 import { bareAccept } from './bare';
 import { bareIntakeWith } from './bare-client';
 
@@ -15,20 +15,16 @@ async function main() {
   const client = new Client({ connection });
   const app = express();
   app.use(express.json());
-  app.post('/bare', async (req, res) => {
+  // Each route answers the update's result, or 500 with the error.
+  const answer = (send: (req: Request) => Promise<string>, status = 200) => async (req: Request, res: Response) => {
     try {
-      res.status(201).json({ id: await bareIntakeWith(client, String(req.body.id)) });
+      res.status(status).json({ id: await send(req) });
     } catch (err) {
       res.status(500).json({ error: { code: 'failed', message: (err as Error).message } });
     }
-  });
-  app.post('/bare/:id/accept', async (req, res) => {
-    try {
-      res.json({ id: await client.workflow.getHandle(req.params.id).executeUpdate(bareAccept) });
-    } catch (err) {
-      res.status(500).json({ error: { code: 'failed', message: (err as Error).message } });
-    }
-  });
+  };
+  app.post('/bare', answer((req) => bareIntakeWith(client, String(req.body.id)), 201));
+  app.post('/bare/:id/accept', answer((req) => client.workflow.getHandle(String(req.params.id)).executeUpdate(bareAccept)));
   const server = app.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(JSON.stringify({ msg: 'API listening' })));
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => server.close(() => void connection.close().then(() => process.exit(0))));
 }

@@ -1,4 +1,4 @@
-import { cpuLine, ratio, sideBySide, type Api, type CpuPerItem, type Driven } from './lib';
+import { cpuLine, roundOf, sideBySide, spreadText, summariseRounds, type Api, type Round } from './lib';
 
 /**
  * The calibration of the side-by-side benchmarks: the bare baseline straight (gRPC from the driver) against the same
@@ -6,17 +6,9 @@ import { cpuLine, ratio, sideBySide, type Api, type CpuPerItem, type Driven } fr
  * Pingan is reached through HTTP too, so this tells what any HTTP API in front of Temporal costs here from what
  * Pingan's own work (access rules, register, audit, search attributes) costs.
  */
-export interface FrontRound {
-  front: Driven;
-  bare: Driven;
-  throughput: number;
-  p50: number;
-  p99: number;
-  cpuMsPerItem?: CpuPerItem;
-}
-
 export class FrontComparison {
-  private readonly byClients = new Map<number, FrontRound[]>();
+  /** The rounds at each client count ("pingan" in sideBySide's terms is the HTTP front here). */
+  private readonly byClients = new Map<number, Round[]>();
 
   constructor(readonly call: Api) {}
 
@@ -24,34 +16,25 @@ export class FrontComparison {
   async measure(n: number, clients: number, label: string, straight: (i: number) => Promise<unknown>, behind: (i: number) => Promise<unknown>, cpu: () => Record<string, number>) {
     const h = await sideBySide([...Array(n).keys()], clients, `${label} (bare behind HTTP)`, straight, behind, cpu);
     const rounds = this.byClients.get(clients) ?? this.byClients.set(clients, []).get(clients)!;
-    rounds.push({
-      front: h.pingan, bare: h.bare, cpuMsPerItem: h.cpuMsPerItem,
-      throughput: ratio(h.pingan.perSecond, h.bare.perSecond), p50: ratio(h.bare.p50, h.pingan.p50), p99: ratio(h.bare.p99, h.pingan.p99),
-    });
+    rounds.push(roundOf(h));
   }
 
   /** Per client count: each ratio's median over the rounds (lowest, highest, each), and the median round's figures. */
   summary() {
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
     return Object.fromEntries([...this.byClients].map(([clients, rs]) => {
-      const of = (k: 'throughput' | 'p50' | 'p99') => {
-        const xs = rs.map((r) => r[k]);
-        return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), each: xs };
-      };
-      const middle = [...rs].sort((a, b) => a.throughput - b.throughput)[Math.floor((rs.length - 1) / 2)];
-      return [clients, { clients, front: middle.front, bare: middle.bare, cpuMsPerItem: middle.cpuMsPerItem, rounds: { throughput: of('throughput'), p50: of('p50'), p99: of('p99') } }];
+      const { middle, ...rounds } = summariseRounds(rs);
+      return [clients, { clients, front: middle.pingan, bare: middle.bare, cpuMsPerItem: middle.cpuMsPerItem, rounds }];
     }));
   }
 
   /** Table rows in the benchmarks' columns (clients, n, front/s, bare/s, ratio, p50/p99 of each), padded to `width`. */
   rows(width: number, what: string): (string | number)[][] {
     const pad = (row: (string | number)[]) => [...row, ...Array(Math.max(0, width - row.length)).fill('')];
-    const spread = (x: { median: number; min: number; max: number; each: number[] }) => (x.each.length > 1 ? `${x.median} (${x.min}–${x.max})` : x.median);
     const s = Object.values(this.summary());
     const last = s[s.length - 1];
     return [
       pad([`bare behind a minimal HTTP front against bare (${what})`, '', 'behind HTTP/s', 'bare/s', 'ratio', 'behind HTTP p50/p99 ms', 'bare p50/p99 ms']),
-      ...s.map((r) => pad([r.clients, r.front.n, r.front.perSecond, r.bare.perSecond, spread(r.rounds.throughput), `${r.front.p50} / ${r.front.p99}`, `${r.bare.p50} / ${r.bare.p99}`])),
+      ...s.map((r) => pad([r.clients, r.front.n, r.front.perSecond, r.bare.perSecond, spreadText(r.rounds.throughput), `${r.front.p50} / ${r.front.p99}`, `${r.bare.p50} / ${r.bare.p99}`])),
       ...(last ? [pad([`CPU ms per ${what}, bare behind HTTP (${last.clients} clients)`, '', cpuLine(last.cpuMsPerItem?.pingan), cpuLine(last.cpuMsPerItem?.bare)])] : []),
     ];
   }

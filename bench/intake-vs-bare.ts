@@ -1,4 +1,4 @@
-import { api, cpuLine, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
+import { api, cpuLine, spreadText, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 import { historyProfile } from './history-profile';
 import { anatomy, anatomyRows, timed, type Timed } from './anatomy';
@@ -55,7 +55,7 @@ export const intake: Benchmark = {
     for (const r of Object.values(runs)) {
       const t = r.rounds.throughput;
       ratios[`throughput${r.clients}`] = t.median;
-      rows.push([r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, t.each.length > 1 ? `${t.median} (${t.min}–${t.max})` : t.median, `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`]);
+      rows.push([r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, spreadText(t), `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`]);
     }
     const cpu = runs.clients8?.cpuMsPerItem;
     rows.push(['CPU ms per intake (8 clients)', '', cpuLine(cpu?.pingan), cpuLine(cpu?.bare), '', '', '']);

@@ -183,30 +183,51 @@ export function cpuLine(c: Record<string, number> | undefined): string {
 /** CPU ms per item of each process, for each side. */
 export type CpuPerItem = { pingan: Record<string, number>; bare: Record<string, number> };
 
+/** One round of a side-by-side measurement with its ratios: throughput Pingan ÷ bare, latency bare ÷ Pingan. */
+export interface Round {
+  bare: Driven;
+  pingan: Driven;
+  cpuMsPerItem?: CpuPerItem;
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+export function roundOf(m: { bare: Driven; pingan: Driven; cpuMsPerItem?: CpuPerItem }): Round {
+  return { ...m, throughput: ratio(m.pingan.perSecond, m.bare.perSecond), p50: ratio(m.bare.p50, m.pingan.p50), p99: ratio(m.bare.p99, m.pingan.p99) };
+}
+
+/** A figure over rounds: the median (of the two middle ones when K is even), lowest, highest, and every round's. */
+export function spreadOf(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2] : Math.round(((s[s.length / 2 - 1] + s[s.length / 2]) / 2) * 100) / 100;
+  return { median, min: Math.min(...xs), max: Math.max(...xs), each: xs };
+}
+export type Spread = ReturnType<typeof spreadOf>;
+/** "0.78 (0.72–0.85)", or the one ratio of a single round. */
+export const spreadText = (x: Spread) => (x.each.length > 1 ? `${x.median} (${x.min}–${x.max})` : x.median);
+
+/** Rounds summed up: each ratio's spread, and the round whose throughput ratio is the median one (the lower middle one
+ *  when K is even), which stands for the run. */
+export function summariseRounds<R extends { throughput: number; p50: number; p99: number }>(each: R[]) {
+  const of = (pick: (e: R) => number) => spreadOf(each.map(pick));
+  const middle = [...each].sort((a, b) => a.throughput - b.throughput)[Math.floor((each.length - 1) / 2)];
+  return { throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle };
+}
+
 /**
  * `--rounds=K`: the side-by-side measurement repeated K times (each round on fresh items), because one ratio here is
  * good to about ±0.15 (the server's own throughput moves between rounds a minute apart). Each round's ratio is kept; the
  * figure is their median, with the lowest and highest beside it.
  */
 export async function inRounds(k: number, round: (r: number) => Promise<{ bare: Driven; pingan: Driven; cpuMsPerItem?: CpuPerItem }>) {
-  const each: { bare: Driven; pingan: Driven; cpuMsPerItem?: CpuPerItem; throughput: number; p50: number; p99: number }[] = [];
+  const each: Round[] = [];
   for (let r = 0; r < k; r++) {
     if (k > 1) log(`  round ${r + 1} of ${k}`);
-    const { bare, pingan, cpuMsPerItem } = await round(r);
-    each.push({ bare, pingan, cpuMsPerItem, throughput: ratio(pingan.perSecond, bare.perSecond), p50: ratio(bare.p50, pingan.p50), p99: ratio(bare.p99, pingan.p99) });
-    if (k > 1) log(`  round ${r + 1}: throughput ratio ${each[r].throughput} (pingan ${pingan.perSecond}/s, bare ${bare.perSecond}/s), p50 ratio ${each[r].p50}`);
+    each.push(roundOf(await round(r)));
+    const { throughput, p50, pingan, bare } = each[r];
+    if (k > 1) log(`  round ${r + 1}: throughput ratio ${throughput} (pingan ${pingan.perSecond}/s, bare ${bare.perSecond}/s), p50 ratio ${p50}`);
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : Math.round(((s[s.length / 2 - 1] + s[s.length / 2]) / 2) * 100) / 100;
-  };
-  const of = (pick: (e: (typeof each)[number]) => number) => {
-    const xs = each.map(pick);
-    return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), each: xs };
-  };
-  // The round whose throughput ratio is the median one (the lower middle one when K is even) stands for the run.
-  const middle = [...each].sort((a, b) => a.throughput - b.throughput)[Math.floor((each.length - 1) / 2)];
-  return { throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle };
+  return summariseRounds(each);
 }
 /** Each ratio over the rounds: median, lowest, highest, and every round's (one round: its ratio, alone). */
 export type Rounds = Pick<Awaited<ReturnType<typeof inRounds>>, 'throughput' | 'p50' | 'p99'>;
@@ -263,22 +284,21 @@ export class Bench {
     return this.spawn(new Proc('pingan-worker', 'worker/main.ts', this.env(extra), /worker running/, path.join(this.dir, 'pingan-worker.log')));
   }
   /** Pingan's API (`npm run api`) on a free port; ready when /healthz answers. */
-  async pinganApi(extra: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
-    const port = await freePort();
-    const proc = this.spawn(new Proc('pingan-api', 'api/main.ts', this.env({ PORT: String(port), ...extra }), /API listening/, path.join(this.dir, 'pingan-api.log')));
-    await proc.ready;
-    return { proc, url: `http://127.0.0.1:${port}` };
+  pinganApi(extra: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
+    return this.httpProc('pingan-api', 'api/main.ts', extra);
   }
   private front?: Promise<{ proc: Proc; url: string }>;
   /** The bare baseline behind a minimal HTTP front (bench/bare-http.ts) on a free port: one per run, started when first asked. */
   bareHttp(): Promise<{ proc: Proc; url: string }> {
-    this.front ??= (async () => {
-      const port = await freePort();
-      const proc = this.spawn(new Proc('bare-http', 'bench/bare-http.ts', this.env({ PORT: String(port) }), /API listening/, path.join(this.dir, 'bare-http.log')));
-      await proc.ready;
-      return { proc, url: `http://127.0.0.1:${port}` };
-    })();
+    this.front ??= this.httpProc('bare-http', 'bench/bare-http.ts');
     return this.front;
+  }
+  /** An HTTP process on a free port; ready when it logs "API listening". */
+  private async httpProc(name: string, script: string, extra: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
+    const port = await freePort();
+    const proc = this.spawn(new Proc(name, script, this.env({ PORT: String(port), ...extra }), /API listening/, path.join(this.dir, `${name}.log`)));
+    await proc.ready;
+    return { proc, url: `http://127.0.0.1:${port}` };
   }
   async bareWorker(): Promise<Proc> {
     return this.spawn(new Proc('bare-worker', 'bench/bare-worker.ts', this.env(), /worker running/, path.join(this.dir, 'bare-worker.log')));

@@ -1,5 +1,5 @@
 import { bareAccept } from './bare';
-import { api, cpuLine, drive, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
+import { api, cpuLine, drive, spreadText, inRounds, sideBySide, tag, type CpuPerItem, type Driven, type Rounds } from './lib';
 import { bareIntake, benchVillage, num, pinganIntake, type Benchmark } from './context';
 import { historyProfile } from './history-profile';
 import { anatomy, anatomyRows, timed, type Timed } from './anatomy';
@@ -52,7 +52,6 @@ export const staffAction: Benchmark = {
     const steps = await anatomy(ctx.b.client, times);
     const main = runs[`clients${many}`];
     const ratioOf = (r: Rounds) => ({ throughput: r.throughput.median, p50: r.p50.median, p99: r.p99.median });
-    const spread = (x: Rounds['throughput']) => (x.each.length > 1 ? `${x.median} (${x.min}–${x.max})` : x.median);
     return {
       figures: {
         clients: many, pingan: main.pingan, bare: main.bare, ratios: ratioOf(main.rounds), rounds: main.rounds,
@@ -62,8 +61,8 @@ export const staffAction: Benchmark = {
       },
       table: [
         ['clients', 'n', 'pingan/s', 'bare/s', 'ratio', 'pingan p50/p99 ms', 'bare p50/p99 ms', 'p50 ratio', 'p99 ratio'],
-        ...Object.values(runs).map((r) => [r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, spread(r.rounds.throughput),
-          `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`, spread(r.rounds.p50), spread(r.rounds.p99)]),
+        ...Object.values(runs).map((r) => [r.clients, r.pingan.n, r.pingan.perSecond, r.bare.perSecond, spreadText(r.rounds.throughput),
+          `${r.pingan.p50} / ${r.pingan.p99}`, `${r.bare.p50} / ${r.bare.p99}`, spreadText(r.rounds.p50), spreadText(r.rounds.p99)]),
         [`CPU ms per accept, by process (${many} clients)`, '', cpuLine(main.cpuMsPerItem?.pingan), cpuLine(main.cpuMsPerItem?.bare), '', '', '', '', ''],
         ...front.rows(9, 'accept'),
         [`where an accept's time goes (${many} clients, last round)`, '', 'pingan', 'bare', 'difference', '', '', '', ''],

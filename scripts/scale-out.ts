@@ -32,7 +32,7 @@ import { onPath, PROJECT_ROOT } from '../platform/temporal-cli';
 import { startThrowawayPostgres } from '../platform/throwaway-postgres';
 import { newToken } from '../platform/users';
 import { anatomy, timed, type Timed } from '../bench/anatomy';
-import { roundsFigures, runConcurrently, sideBySideFigures } from './scale-out/measure';
+import { inTurn, roundsFigures, runConcurrently, sideBySideFigures } from './scale-out/measure';
 
 const SERVER_VERSION = 'v1.29.1';
 const SERVER_MODULE = `go.temporal.io/server/cmd/server@${SERVER_VERSION}`;
@@ -380,15 +380,7 @@ async function main() {
       for (let r = 0; r < (concurrency === 8 ? ROUNDS : 1); r++) {
         const bareSide = () => runConcurrently(count, concurrency, bareIntake, (d) => logger.info({ done: d, of: count, concurrency, round: r + 1 }, 'bare intake…'));
         const pinganSide = () => runConcurrently(count, concurrency, pinganIntake, (d) => logger.info({ done: d, of: count, concurrency, round: r + 1 }, 'Pingan intake…'));
-        let bare: Awaited<ReturnType<typeof bareSide>>;
-        let pingan: Awaited<ReturnType<typeof pinganSide>>;
-        if (r % 2 === 0) {
-          bare = await bareSide();
-          pingan = await pinganSide();
-        } else {
-          pingan = await pinganSide();
-          bare = await bareSide();
-        }
+        const { bare, pingan } = await inTurn(r, bareSide, pinganSide);
         rounds.push(sideBySideFigures(count, bare, pingan));
         logger.info({ concurrency, round: r + 1, ...rounds[r] }, 'intake measured');
       }
@@ -414,16 +406,8 @@ async function main() {
       const pinganSide = () => runConcurrently(N, 8, (i) =>
         timed(times.pingan, toAccept.pingan[i], () => call(i, 'POST', `/api/v1/mediations/${toAccept.pingan[i]}/accept`, med.token, {})),
       (d) => logger.info({ done: d, of: N, round: r + 1 }, 'Pingan accept…'));
-      let bareAccepts: Awaited<ReturnType<typeof bareSide>>;
-      let pinganAccepts: Awaited<ReturnType<typeof pinganSide>>;
-      if (r % 2 === 0) {
-        bareAccepts = await bareSide();
-        pinganAccepts = await pinganSide();
-      } else {
-        pinganAccepts = await pinganSide();
-        bareAccepts = await bareSide();
-      }
-      acceptRounds.push(sideBySideFigures(N, bareAccepts, pinganAccepts));
+      const { bare, pingan } = await inTurn(r, bareSide, pinganSide);
+      acceptRounds.push(sideBySideFigures(N, bare, pingan));
       logger.info({ round: r + 1, ...acceptRounds[r] }, 'accept measured');
     }
     // Where an accept's time goes: the last round's.

@@ -1,3 +1,5 @@
+import { spreadOf } from '../../bench/lib';
+
 /** Runs `count` calls of `fn` with `concurrency` in flight; the latency of each (ms) and the throughput. */
 export async function runConcurrently(
   count: number,
@@ -42,8 +44,16 @@ export function sideBySideFigures(n: number, bare: Measured, pingan: Measured) {
  * 2-core machine moves by ±0.15 and more).
  */
 export function roundsFigures(rounds: ReturnType<typeof sideBySideFigures>[]) {
-  const ratios = rounds.map((r) => r.throughputRatio);
-  const sorted = [...ratios].sort((a, b) => a - b);
   const middle = [...rounds].sort((a, b) => a.throughputRatio - b.throughputRatio)[Math.floor((rounds.length - 1) / 2)];
-  return { ...middle, rounds: { median: sorted[Math.floor((sorted.length - 1) / 2)], min: sorted[0], max: sorted[sorted.length - 1], each: ratios } };
+  return { ...middle, rounds: spreadOf(rounds.map((r) => r.throughputRatio)) };
+}
+
+/** Round `r` of a side-by-side measurement: both sides in turn, bare first in even rounds and Pingan first in odd ones. */
+export async function inTurn<T>(r: number, bare: () => Promise<T>, pingan: () => Promise<T>): Promise<{ bare: T; pingan: T }> {
+  if (r % 2 === 0) {
+    const b = await bare();
+    return { bare: b, pingan: await pingan() };
+  }
+  const p = await pingan();
+  return { bare: await bare(), pingan: p };
 }
