@@ -300,6 +300,13 @@ export class Bench {
     await proc.ready;
     return { proc, url: `http://127.0.0.1:${port}` };
   }
+  /** A real SMTP server in a process of its own (bench/smtp-sink.ts) on a free port: it takes every message and keeps none. */
+  async smtpSink(): Promise<{ proc: Proc; url: string }> {
+    const port = await freePort();
+    const proc = this.spawn(new Proc('smtp-sink', 'bench/smtp-sink.ts', { PORT: String(port) }, /SMTP listening/, path.join(this.dir, 'smtp-sink.log')));
+    await proc.ready;
+    return { proc, url: `smtp://127.0.0.1:${port}` };
+  }
   async bareWorker(): Promise<Proc> {
     return this.spawn(new Proc('bare-worker', 'bench/bare-worker.ts', this.env(), /worker running/, path.join(this.dir, 'bare-worker.log')));
   }

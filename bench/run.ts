@@ -10,6 +10,7 @@
  *   npm run bench -- register --rows=1000000        # the register with a million cases
  *   npm run bench -- capacity --capacity=10000      # 10,000 open cases: memory, read latency, worker cache
  *   npm run bench -- storm --storm=10000 --monitor=10   # one line every 10 s: each process's CPU % and memory
+ *   npm run bench -- mail --mails=600 --rounds=3   # the relay's SMTP sends, pooled against a connection per mail
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,9 +23,10 @@ import { historySize } from './history';
 import { register } from './register';
 import { storm } from './storm';
 import { capacity } from './capacity';
+import { mail } from './mail';
 
 // The storm runs last: it stops and restarts the workers.
-const ALL: Benchmark[] = [intake, staffAction, historySize, register, capacity, storm];
+const ALL: Benchmark[] = [intake, staffAction, historySize, register, capacity, mail, storm];
 
 async function main() {
   const args: Record<string, string> = {};

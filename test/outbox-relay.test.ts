@@ -6,7 +6,7 @@ import type { OutboxRow } from '../activities/register';
 import { MAIL_RETRY, mailRetryDelayMs } from '../domain/mail-retry';
 import { createPool, migrate, type Db } from '../platform/db';
 import { createLogger } from '../platform/logger';
-import { createMailer, type Mailer } from '../platform/mailer';
+import { createMailer, SMTP_POOL, type Mailer } from '../platform/mailer';
 import { startRelay, type Relay } from '../worker/relay';
 import { startSmtpReceiver, type SmtpReceiver } from './smtp';
 import { startTcpProxy } from './tcp-proxy';
@@ -39,7 +39,7 @@ afterAll(async () => {
   await db.end();
 });
 
-const relay = (opts: { pollMs?: number; concurrency?: number; leaseMs?: number; db?: Db; listenUrl?: string } = {}) => {
+const relay = (opts: { pollMs?: number; concurrency?: number; leaseMs?: number; db?: Db; listenUrl?: string; mailer?: Mailer } = {}) => {
   const r = startRelay({ db, mailer, mailFrom: 'pingan@test.cn', logger, listenUrl: process.env.TEST_DATABASE_URL, ...opts });
   relays.push(r);
   return r;
@@ -90,6 +90,25 @@ test('two relays on one outbox send each (notice, recipient) once', async () => 
   expect(deliveries.size).toBe(80);
   expect([...deliveries.values()].filter((n) => n > 1)).toEqual([]);
   expect(done.every((x) => x.attempts === 1)).toBe(true);
+});
+
+test('a relay sends over pooled SMTP connections: 60 mails, at most as many connections as the pool holds', async () => {
+  const tag = randomBytes(4).toString('hex');
+  const pooled = createMailer({ smtpUrl: smtp.url, outboxDir: '/tmp', logger });
+  try {
+    const before = smtp.connections;
+    relay({ mailer: pooled, pollMs: 100 });
+    await insertOutbox(db, rowsFor(tag, 15, 4));
+    const done = await until(() => outbox(tag), (r) => r.length === 60 && r.every((x) => x.status === 'sent'));
+    expect(done.filter((x) => x.status === 'sent')).toHaveLength(60);
+    expect(mailsOf(tag)).toHaveLength(60);
+    // One connection per mail would have opened 60.
+    expect(smtp.connections - before).toBeGreaterThan(0);
+    expect(smtp.connections - before).toBeLessThanOrEqual(SMTP_POOL.maxConnections);
+  } finally {
+    await Promise.all(relays.splice(0).map((r) => r.stop()));
+    pooled.close();
+  }
 });
 
 test('with the SMTP server refusing (421), then accepting, a row is retried on its schedule and delivered once', async () => {

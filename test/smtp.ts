@@ -14,7 +14,8 @@ export interface ReceivedMail {
 export interface SmtpReceiver {
   url: string;
   messages: ReceivedMail[];
-  /** 'accept' (the default); 'refuse': 421 at every connection; 'stall': no greeting until the mode changes back. */
+  /** 'accept' (the default); 'refuse': 421 at every connection and at the next message of an open one; 'stall': no
+   *  greeting, and no answer to an open connection's next message, until the mode changes back. */
   setMode(mode: 'accept' | 'refuse' | 'stall'): void;
   /** Addresses answered with 550 (no such mailbox) at RCPT TO. */
   rejected: Set<string>;
@@ -25,6 +26,8 @@ export interface SmtpReceiver {
   setDelay(ms: number): void;
   /** Messages whose data has arrived and that are not answered yet. */
   readonly answering: number;
+  /** Connections opened so far. */
+  readonly connections: number;
   waitFor(pred: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   stop(): Promise<void>;
 }
@@ -36,6 +39,7 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   const rejected = new Set<string>();
   let delayMs = 0;
   let answering = 0;
+  let connections = 0;
   const closed = new Set<string>();
   const reply = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   const server = new SMTPServer({
@@ -43,7 +47,15 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onConnect(_session, callback) {
+      connections += 1;
       if (mode === 'refuse') callback(reply(421, 'service not available, try again later'));
+      else if (mode === 'stall') stalled.push(() => callback());
+      else callback();
+    },
+    // A server that starts refusing or stalls does so on the connections it already has too (a sender that pools its
+    // connections meets it at its next message): 421 closes the connection; a stalled one answers once it recovers.
+    onMailFrom(_address, _session, callback) {
+      if (mode === 'refuse') callback(reply(421, 'service not available, closing transmission channel'));
       else if (mode === 'stall') stalled.push(() => callback());
       else callback();
     },
@@ -85,6 +97,9 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
     },
     get answering() {
       return answering;
+    },
+    get connections() {
+      return connections;
     },
     setMode(next) {
       mode = next;

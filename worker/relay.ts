@@ -5,7 +5,7 @@ import { RELAY_CHANNEL } from '../activities/register';
 import { MAIL_RETRY, mailRetryDelayMs } from '../domain/mail-retry';
 import { isDatabaseUnavailable, type Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
-import { SMTP_SEND_BOUND_MS, type Mailer } from '../platform/mailer';
+import { SMTP_POOL, SMTP_SEND_BOUND_MS, type Mailer } from '../platform/mailer';
 import { retryWithBackoff } from '../platform/retry';
 
 /**
@@ -39,7 +39,8 @@ export interface Relay {
 }
 
 export const RELAY_POLL_MS = 3_000;
-export const RELAY_CONCURRENCY = 4;
+/** One send per pooled SMTP connection (platform/mailer.ts). */
+export const RELAY_CONCURRENCY = SMTP_POOL.maxConnections;
 export const RELAY_LEASE_MS = SMTP_SEND_BOUND_MS + 15_000;
 
 interface TakenRow extends PendingRow {
