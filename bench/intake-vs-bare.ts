@@ -6,7 +6,7 @@ import { FrontComparison } from './front';
 
 /**
  * Intake through the API against a bare update-with-start writing one row by one activity, at 1 and 8 clients;
- * `--rounds=K` repeats the 8-client one. Each round also measures the bare intake behind a minimal HTTP front against
+ * `--rounds=K` repeats the 8-client one, `--rounds1=K` the 1-client one (`--n1` intakes). Each round also measures the bare intake behind a minimal HTTP front against
  * itself (bench/front.ts).
  */
 export const intake: Benchmark = {
@@ -20,7 +20,7 @@ export const intake: Benchmark = {
     const runs: Record<string, { clients: number; pingan: Driven; bare: Driven; cpuMsPerItem?: CpuPerItem; rounds: Rounds }> = {};
     for (const [clients, n] of [[1, num(ctx, 'n1', 30)], [8, num(ctx, 'n', 200)]] as const) {
       // With --rounds=K the 8-client measurement is repeated K times (the median round stands for it).
-      const r = await inRounds(clients === 8 ? num(ctx, 'rounds', 1) : 1, async () => {
+      const r = await inRounds(num(ctx, clients === 8 ? 'rounds' : 'rounds1', 1), async () => {
         // A short warm-up of both, so that neither pays for first connections and caches.
         for (let i = 0; i < 3; i++) {
           await pinganIntake(ctx.call, v.grid, v.village, -i);

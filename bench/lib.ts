@@ -307,8 +307,8 @@ export class Bench {
     await proc.ready;
     return { proc, url: `smtp://127.0.0.1:${port}` };
   }
-  async bareWorker(): Promise<Proc> {
-    return this.spawn(new Proc('bare-worker', 'bench/bare-worker.ts', this.env(), /worker running/, path.join(this.dir, 'bare-worker.log')));
+  async bareWorker(extra: Record<string, string> = {}): Promise<Proc> {
+    return this.spawn(new Proc('bare-worker', 'bench/bare-worker.ts', this.env(extra), /worker running/, path.join(this.dir, 'bare-worker.log')));
   }
   private spawn(p: Proc): Proc {
     this.procs.push(p);
