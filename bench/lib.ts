@@ -444,3 +444,19 @@ export function table(rows: (string | number)[][]): void {
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
 }
 export const ratio = (a: number, b: number) => (b ? Math.round((a / b) * 100) / 100 : NaN);
+
+/** `--key=value` arguments of a bench script. */
+export function scriptArgs(argv = process.argv.slice(2)): Record<string, string> {
+  return Object.fromEntries(argv.map((a) => /^--([\w-]+)=(.*)$/.exec(a)).filter((m) => m !== null).map((m) => [m[1], m[2]]));
+}
+
+/** Runs a bench script's main: exit 0 when it resolves, 1 with the stack when it fails. */
+export function runScript(main: () => Promise<unknown>): void {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err instanceof Error ? err.stack : String(err));
+      process.exit(1);
+    },
+  );
+}

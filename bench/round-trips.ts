@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Bench, cpuDelta, drive, log, sleep, table } from './lib';
+import { Bench, cpuDelta, drive, log, runScript, scriptArgs, sleep, table } from './lib';
 import { api, benchVillage, pinganIntake, type Ctx } from './context';
 
 /** One logged step: `execute` or a simple `statement` is one round trip; `parse` and `bind` only add their time. */
@@ -43,7 +43,7 @@ function kind(sql: string): string {
 }
 
 async function main() {
-  const args = Object.fromEntries(process.argv.slice(2).map((a) => /^--([\w-]+)=(.*)$/.exec(a)).filter(Boolean).map((m) => [m![1], m![2]]));
+  const args = scriptArgs();
   const n = Number(args.n ?? 40);
   const clients = Number(args.clients ?? 4);
   const b = await Bench.start();
@@ -128,10 +128,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err instanceof Error ? err.stack : String(err));
-    process.exit(1);
-  },
-);
+runScript(main);

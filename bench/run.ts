@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Bench, cpuDelta, log, machine, monitor, table, versions, writeResult } from './lib';
+import { Bench, cpuDelta, log, machine, monitor, runScript, table, versions, writeResult } from './lib';
 import type { Benchmark, Ctx } from './context';
 import { api, retried } from './context';
 import { intake } from './intake-vs-bare';
@@ -102,10 +102,4 @@ function newErrorLines(dir: string): { count: number; first: string[] } {
   return out;
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err instanceof Error ? err.stack : String(err));
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bareAccept } from './bare';
 import { benchVillage, bareIntake, pinganIntake, type Ctx } from './context';
-import { api, Bench, drive, log, sleep, table, tag, writeResult } from './lib';
+import { api, Bench, drive, log, runScript, scriptArgs, sleep, table, tag, writeResult } from './lib';
 
 /** The inclusive samples of each frame (a frame counted once per sample however deep it recurses), and the samples. */
 function fold(script: string): { frames: Map<string, number>; samples: number } {
@@ -49,7 +49,7 @@ async function recorded(pids: string[], out: string, work: () => Promise<unknown
 }
 
 async function main() {
-  const args = Object.fromEntries(process.argv.slice(2).map((a) => /^--([\w-]+)=(.*)$/.exec(a)).filter(Boolean).map((m) => [m![1], m![2]]));
+  const args = scriptArgs();
   const n = Number(args.n ?? 300);
   const clients = Number(args.clients ?? 8);
   const which = args.process ?? 'temporal';
@@ -123,10 +123,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err instanceof Error ? err.stack : String(err));
-    process.exit(1);
-  },
-);
+runScript(main);
