@@ -289,8 +289,8 @@ export class Bench {
   }
   private front?: Promise<{ proc: Proc; url: string }>;
   /** The bare baseline behind a minimal HTTP front (bench/bare-http.ts) on a free port: one per run, started when first asked. */
-  bareHttp(): Promise<{ proc: Proc; url: string }> {
-    this.front ??= this.httpProc('bare-http', 'bench/bare-http.ts');
+  bareHttp(extra: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
+    this.front ??= this.httpProc('bare-http', 'bench/bare-http.ts', extra);
     return this.front;
   }
   /** An HTTP process on a free port; ready when it logs "API listening". */

@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/server-profile.ts [--action=accept|intake] [--n=300] [--clients=8] [--process=temporal|worker] [--top=40]
+ * `npx tsx bench/server-profile.ts [--action=accept|intake] [--n=300] [--clients=8] [--process=temporal|worker|api|postgres] [--top=40]
  * [--match=REGEX]`: where the CPU of one process goes per staff action (accept) or per intake, Pingan against bare,
  * sampled by Linux `perf` (999 Hz, call graphs) while N of each side run at 8 clients, in the order Pingan, bare,
  * Pingan, bare (half of them each time). `temporal`: the dev server (Go; every frame named); `worker`: Pingan's worker against the bare
@@ -55,8 +55,8 @@ async function main() {
   const which = args.process ?? 'temporal';
   const action = args.action ?? 'accept';
   if (!['accept', 'intake'].includes(action)) throw new Error('--action: accept or intake');
-  if (!['temporal', 'worker'].includes(which)) throw new Error('--process: temporal or worker');
-  const match = new RegExp(args.match ?? (which === 'temporal' ? 'go\\.temporal\\.io|grpc|sqlite|flate' : '^JS:|Builtins_Json|Scavenge|MarkCompact'));
+  if (!['temporal', 'worker', 'api', 'postgres'].includes(which)) throw new Error('--process: temporal, worker, api or postgres');
+  const match = new RegExp(args.match ?? (which === 'temporal' ? 'go\\.temporal\\.io|grpc|sqlite|flate' : which === 'postgres' ? '.' : '^JS:|Builtins_Json|Scavenge|MarkCompact'));
   try {
     execFileSync('perf', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -65,10 +65,12 @@ async function main() {
   const b = await Bench.start();
   const dir = fs.mkdtempSync(path.join(b.dir, 'perf-'));
   try {
-    const named: Record<string, string> = which === 'worker' ? { NODE_OPTIONS: '--perf-basic-prof --interpreted-frames-native-stack' } : {};
-    const worker = await b.pinganWorker(named);
-    const bare = await b.bareWorker(named);
-    const { url } = await b.pinganApi();
+    const named: Record<string, string> = which === 'temporal' || which === 'postgres' ? {} : { NODE_OPTIONS: '--perf-basic-prof --interpreted-frames-native-stack' };
+    const worker = await b.pinganWorker(which === 'worker' ? named : {});
+    const bare = await b.bareWorker(which === 'worker' ? named : {});
+    const { url, proc: apiProc } = await b.pinganApi(which === 'api' ? named : {});
+    const front = await b.bareHttp(which === 'api' ? named : {});
+    const frontCall = api(front.url);
     await Promise.all([worker.ready, bare.ready]);
     const call = api(url);
     const v = await benchVillage({ b, url, call, args } as unknown as Ctx);
@@ -84,11 +86,19 @@ async function main() {
     }
     await sleep(3000);
     const one = (side: 'pingan' | 'bare', id: string) => {
-      if (action === 'intake') return side === 'pingan' ? pinganIntake(call, v.grid, v.village, Number(id)) : bareIntake(b, id);
-      return side === 'pingan' ? call('POST', `/api/v1/mediations/${id}/accept`, v.mediator, {}) : b.client.workflow.getHandle(id).executeUpdate(bareAccept);
+      if (side === 'pingan') {
+        return action === 'intake' ? pinganIntake(call, v.grid, v.village, Number(id)) : call('POST', `/api/v1/mediations/${id}/accept`, v.mediator, {});
+      }
+      if (which === 'api') return action === 'intake' ? frontCall('POST', '/bare', '', { id }) : frontCall('POST', `/bare/${id}/accept`, '', {});
+      return action === 'intake' ? bareIntake(b, id) : b.client.workflow.getHandle(id).executeUpdate(bareAccept);
     };
     // The node process under each worker's tsx (the worker itself), or the dev server.
-    const target = (side: 'pingan' | 'bare') => (which === 'temporal' ? [String(b.temporal.child.pid)] : children((side === 'pingan' ? worker : bare).child.pid!));
+    const target = (side: 'pingan' | 'bare') => {
+      if (which === 'temporal') return [String(b.temporal.child.pid)];
+      if (which === 'postgres') return children(b.postgresPid());
+      if (which === 'api') return children((side === 'pingan' ? apiProc : front.proc).child.pid!);
+      return children((side === 'pingan' ? worker : bare).child.pid!);
+    };
     const totals = { pingan: new Map<string, number>(), bare: new Map<string, number>() };
     const samples = { pingan: 0, bare: 0 };
     const cpuMs = { pingan: 0, bare: 0 };
@@ -99,7 +109,7 @@ async function main() {
       const script = await recorded(target(side), path.join(dir, `${k}-${side}.data`), () =>
         drive(ids, clients, `${side} ${action}s`, (id) => one(side, id)));
       const after = b.cpu();
-      const proc = which === 'temporal' ? 'temporal' : side === 'pingan' ? 'pingan-worker' : 'bare-worker';
+      const proc = which === 'temporal' || which === 'postgres' ? which : which === 'api' ? (side === 'pingan' ? 'pingan-api' : 'bare-http') : side === 'pingan' ? 'pingan-worker' : 'bare-worker';
       cpuMs[side] += ((after[proc] ?? 0) - (before[proc] ?? 0)) * 1000;
       const f = fold(script);
       samples[side] += f.samples;
