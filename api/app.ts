@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SearchAttributeMode } from '../domain/search-attributes';
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import { calendarHealth } from '../domain/calendar';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   tokenTtlDays?: number;
   /** METRICS_TOKEN: who may scrape /metrics from elsewhere than this machine's loopback (api/metrics.ts). */
   metricsToken?: string;
+  /** SEARCH_ATTRIBUTES: how the cases this API starts publish their search attributes (domain/search-attributes.ts). */
+  searchAttributes?: SearchAttributeMode;
 }
 
 /** The longest a request waits for Temporal, a backstop: updates and queries have shorter bounds (platform/temporal.ts). */

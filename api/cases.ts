@@ -6,6 +6,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { Actor } from '../domain/actors';
+import type { Policy } from '../domain/policy';
+import type { SearchAttributeMode } from '../domain/search-attributes';
 import type { Db } from '../platform/db';
 import { conflict, fromTemporal, type ApiError } from './errors';
 import { afterTransition, findInRegister, findVisible, type CaseKind } from './register';
@@ -27,6 +29,22 @@ export interface Process<T> {
   closed(id: string): string;
   /** the object-level rule of the access table's scope for this process */
   mayRead(actor: Actor, record: T): boolean;
+}
+
+/** What the API's processes start and act with (the mediation, petition and village deps are this). */
+export interface ProcessDeps {
+  client: Client;
+  db: Db;
+  policy: Policy;
+  taskQueue: string;
+  /** SEARCH_ATTRIBUTES: how a case the API starts publishes its search attributes; `full` when absent. */
+  searchAttributes?: SearchAttributeMode;
+}
+
+/** The part of a new case's input that says how it publishes its search attributes: nothing for the default `full`, so
+ *  that such an input is what it always was. */
+export function attributesInput(deps: Pick<ProcessDeps, 'searchAttributes'>): { searchAttributes?: 'opening' } {
+  return deps.searchAttributes === 'opening' ? { searchAttributes: 'opening' } : {};
 }
 
 /** A retried request with the same Idempotency-Key from the same member maps to the same id; without a key, a new one. */

@@ -11,7 +11,7 @@ import { findUsersByIds, toActor } from '../platform/users';
 import { mediationAction, mediationOpened, mediationState, mediationWorkflow } from '../workflows/mediation';
 import { allow } from './access';
 import { mayActIn, requireArea } from './auth';
-import { recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process } from './cases';
+import { attributesInput, recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process, type ProcessDeps } from './cases';
 import { badRequest, notFound } from './errors';
 import { listRegister, liveOrRegistered } from './register';
 import { INTAKE_KEY, json, parse, reply, route, STAFF_ERRORS, type Route } from './route';
@@ -19,12 +19,7 @@ import * as S from './schemas';
 
 export { parse } from './route';
 
-export interface MediationDeps {
-  client: Client;
-  db: Db;
-  policy: Policy;
-  taskQueue: string;
-}
+export type MediationDeps = ProcessDeps;
 
 /** Cases are read and acted on inside the member's area. */
 export const MEDIATION: Process<MediationCase> = {
@@ -135,7 +130,7 @@ export async function startMediationCase(
     MEDIATION,
     input.caseId,
     (o) => deps.client.workflow.executeUpdateWithStart(mediationOpened, {
-      startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, { ...o, args: [{ ...input, reportedAt: now, policy: mediationPolicy(deps.policy) }] }),
+      startWorkflowOperation: new WithStartWorkflowOperation(mediationWorkflow, { ...o, args: [{ ...input, reportedAt: now, policy: mediationPolicy(deps.policy), ...attributesInput(deps) }] }),
     }),
     (c) => c.openedAt === toShanghaiIso(now),
   );

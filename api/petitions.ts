@@ -18,7 +18,7 @@ import { petitionAction, petitionRegistered, petitionState, petitionWorkflow } f
 import { mediationOpened } from '../workflows/mediation';
 import { allow } from './access';
 import { mayActIn, requireArea } from './auth';
-import { recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process } from './cases';
+import { attributesInput, recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process, type ProcessDeps } from './cases';
 import { badRequest, conflict, notFound } from './errors';
 import { startMediationCase } from './mediations';
 import * as S from './petition-schemas';
@@ -26,12 +26,7 @@ import { listRegister, liveOrRegistered, type RegisterFilter } from './register'
 import { json, parse, reply, route, STAFF_ERRORS, type Route } from './route';
 import { ErrorSchema } from './schemas';
 
-export interface PetitionDeps {
-  client: Client;
-  db: Db;
-  policy: Policy;
-  taskQueue: string;
-}
+export type PetitionDeps = ProcessDeps;
 
 interface PetitionRoute<T extends z.ZodType> {
   path: string;
@@ -212,7 +207,7 @@ async function openPetition(
   await ensureMeeting(areaSegments(body.area)[0]);
   const petitionId = recordIdFor(PETITION, actor, key);
   const now = Date.now();
-  const start = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy: petitionPolicy(policy) };
+  const start = { petitionId, ...body, registeredBy: actorRef(actor), registeredAt: now, policy: petitionPolicy(policy), ...attributesInput(deps) };
   const { record, fresh } = await startRecord<Petition>(
     deps,
     PETITION,

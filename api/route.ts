@@ -4,6 +4,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../domain/actors';
 import type { Policy } from '../domain/policy';
+import type { SearchAttributeMode } from '../domain/search-attributes';
 import type { Db } from '../platform/db';
 import { accessOf, type Access } from './access';
 import { actorOf } from './auth';
@@ -26,6 +27,8 @@ export interface RouteDeps {
   taskQueue: string;
   /** Days a member's token lives (TOKEN_TTL_DAYS). */
   tokenTtlDays?: number;
+  /** SEARCH_ATTRIBUTES (api/cases.ts ProcessDeps). */
+  searchAttributes?: SearchAttributeMode;
 }
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown, where = 'body'): z.infer<T> {

@@ -9,7 +9,7 @@ import type { Db } from '../platform/db';
 import { villageAction, villageDecisionWorkflow, villageOpened, villageState } from '../workflows/village-decision';
 import { allow } from './access';
 import { mayActIn, requireArea } from './auth';
-import { recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process } from './cases';
+import { attributesInput, recordIdFor, refuseClosed, sendAction, startRecord, visibleRecord, type Process, type ProcessDeps } from './cases';
 import { badRequest, forbidden, notFound } from './errors';
 import { listRegister, liveOrRegistered } from './register';
 import { INTAKE_KEY, json, parse, reply, route, STAFF_ERRORS, type Route } from './route';
@@ -20,12 +20,7 @@ import * as S from './village-schemas';
  * /api/v1/village-decisions: village matters under 四议两公开. The clerks of a village (village_clerk) open and carry
  * their own village's matters; supervisors (and leaders) read the matters inside their area.
  */
-export interface VillageDeps {
-  client: Client;
-  db: Db;
-  policy: Policy;
-  taskQueue: string;
-}
+export type VillageDeps = ProcessDeps;
 
 /** Matters are read inside the member's area; a key's hash is seeded with `village` as it always was. */
 export const VILLAGE: Process<VillageMatter> = {
@@ -123,6 +118,7 @@ async function openMatter(
   const args = {
     matterId, type: body.type, title: body.title, description: body.description, amount: body.amount ?? null,
     attachments: body.attachments ?? [], area, openedBy: staff(actor), openedAt: now, policy: villagePolicy(policy),
+    ...attributesInput(deps),
   };
   const { record, fresh } = await startRecord<VillageMatter>(
     deps,

@@ -11,6 +11,7 @@
  *   npm run bench -- capacity --capacity=10000      # 10,000 open cases: memory, read latency, worker cache
  *   npm run bench -- storm --storm=10000 --monitor=10   # one line every 10 s: each process's CPU % and memory
  *   npm run bench -- mail --mails=600 --rounds=3   # the relay's SMTP sends, pooled against a connection per mail
+ *   npm run bench -- staff-action --search-attributes=opening   # Pingan with SEARCH_ATTRIBUTES=opening
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,7 +49,8 @@ async function main() {
   try {
     let pinganWorker = await b.pinganWorker();
     const bareWorker = await b.bareWorker();
-    const { url } = await b.pinganApi();
+    // --search-attributes=opening: the cases Pingan's API starts publish their search attributes at the opening only.
+    const { url } = await b.pinganApi(args['search-attributes'] ? { SEARCH_ATTRIBUTES: args['search-attributes'] } : {});
     await Promise.all([pinganWorker.ready, bareWorker.ready]);
     log(`Pingan API ${url}, worker and bare worker running; Temporal ${b.temporal.address}`);
     const ctx: Ctx = {

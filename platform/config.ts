@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { SEARCH_ATTRIBUTE_MODES } from '../domain/search-attributes';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -26,6 +27,7 @@ const EnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  SEARCH_ATTRIBUTES: z.enum(SEARCH_ATTRIBUTE_MODES as ['full', 'opening']).default('full'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('平安 Pingan <noreply@pingan.local>'),

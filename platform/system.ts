@@ -139,7 +139,7 @@ export async function runApi(o: {
   await ensureMeetingSchedule(client, o.config.TEMPORAL_TASK_QUEUE, o.policy, o.logger, o.db);
   const app = createApp({
     client, db: o.db, policy: o.policy, taskQueue: o.config.TEMPORAL_TASK_QUEUE, logger: o.logger, version: VERSION, trustProxy: trustProxy(o.config),
-    tokenTtlDays: o.config.TOKEN_TTL_DAYS, metricsToken: o.config.METRICS_TOKEN,
+    tokenTtlDays: o.config.TOKEN_TTL_DAYS, metricsToken: o.config.METRICS_TOKEN, searchAttributes: o.config.SEARCH_ATTRIBUTES,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

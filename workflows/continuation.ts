@@ -1,4 +1,5 @@
 import { allHandlersFinished, patched, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributeMode } from '../domain/search-attributes';
 
 /**
  * Bounded histories. A long-lived case continues as new (a fresh run under the same workflow id, carrying the case)
@@ -21,6 +22,8 @@ export interface Continued<S> {
 export interface RunnerInput<S> {
   continued?: Continued<S>;
   historyLimit?: number;
+  /** How the case publishes its search attributes (domain/search-attributes.ts); `full` when absent. */
+  searchAttributes?: SearchAttributeMode;
 }
 
 /**

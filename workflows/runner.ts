@@ -11,7 +11,7 @@ import {
 import type { SearchAttributeUpdatePair, UpdateDefinition } from '@temporalio/common';
 import type { Policy } from '../domain/policy';
 import type { OutboxNotice, Recipients } from '../domain/ports';
-import { areaPrefixes, SA } from '../domain/search-attributes';
+import { areaPrefixes, OPENING_ATTRIBUTES, SA } from '../domain/search-attributes';
 import { casePolicy, markProvisional, runClock } from './clock';
 import { continueAsNewWhen, patchDecisions, type RunnerInput } from './continuation';
 import { mailOffUpdatePath, startMailroom } from './mailroom';
@@ -141,6 +141,14 @@ export function caseAttributes(
  */
 export const LEAN = 'lean-transitions';
 
+/**
+ * Patch: search attributes at the opening only, asked first by a case whose input says `searchAttributes: 'opening'`
+ * (SEARCH_ATTRIBUTES); it implies LEAN and so every earlier patch. Such a case upserts its unchanging attributes once,
+ * when it opens, and none at its transitions (or when one is undone). A case whose first run did not record the marker
+ * (started by an older worker, or with `full`) publishes every attribute at every transition, as before.
+ */
+export const ATTRIBUTES_AT_OPENING = 'search-attributes-at-opening';
+
 const defaultKey = (id: string, seq: number, template: string) => `${id}:${seq}:${template}`;
 
 /** Runs one case of a process from its opening (or its continued state) to its end. */
@@ -151,7 +159,8 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
   const decide = patchDecisions(input.continued);
   // The newest patch is decided first and implies every earlier one, so a new case asks for one patch only (each patch
   // asked costs a marker and a search-attribute upsert in the history of every new case): LEAN, then the compact one.
-  const lean = decide.patched(LEAN);
+  const atOpening = input.searchAttributes === 'opening' && decide.patched(ATTRIBUTES_AT_OPENING);
+  const lean = atOpening ? decide.assume(LEAN) : decide.patched(LEAN);
   const compact = lean ? decide.assume(spec.compact) : decide.patched(spec.compact);
   const since = (name: string) => (compact ? decide.assume(name) : decide.patched(name));
   const decisions = new Map<string, boolean>();
@@ -171,7 +180,12 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
   let recorded = input.continued !== undefined;
   let refusedAtOpening: ApplicationFailure | undefined;
 
-  const publish = () => upsertSearchAttributes(spec.searchAttributes(s));
+  const attributes = () => spec.searchAttributes(s);
+  const publish = () => upsertSearchAttributes(atOpening ? attributes().filter((a) => OPENING_ATTRIBUTES.includes(a.key.name)) : attributes());
+  /** At a transition (or its undoing): every attribute again, unless the case publishes at its opening only. */
+  const republish = () => {
+    if (!atOpening) publish();
+  };
   const mail = startMailroom(s.id);
   const continueNow = continueAsNewWhen(input, mail.idle, compact);
   const mailOff = () => compact || mailOffUpdatePath();
@@ -212,7 +226,7 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
     }
     const before = s;
     s = markProvisional(result.next, policy.calendar.value);
-    publish();
+    republish();
     const preparing = spec.beforeRecord?.(run, action, now);
     if (preparing) await preparing;
     const mails = !firstSlice();
@@ -222,7 +236,7 @@ export async function runProcess<I extends { policy: Policy }, S extends CaseLik
       () => record(result.event, outbox),
       () => {
         s = before;
-        publish();
+        republish();
       },
     );
     await effects(result.notices, result.event, outbox, mails);
