@@ -33,6 +33,32 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
+/**
+ * A dispute reported by a new grid worker of the village (a debt between 甲 and 乙), with a new village mediator who may
+ * act on it: the opening most suites start from. Answers the case's id (201 checked) and both members.
+ */
+export async function reportDebtDispute(sys: TestSystem, where: { village: string }) {
+  const grid = await sys.user('grid_worker', where.village);
+  const med = await sys.user('mediator', where.village, { level: 'village' });
+  const created = await sys.call('POST', '/api/v1/mediations', {
+    token: grid.token,
+    body: { category: 'debt', summary: '借款到期未还引发争执', area: where.village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }] },
+  });
+  expect(created.status).toBe(201);
+  return { id: created.body.id as string, grid, med };
+}
+
+/** The workflow ids Temporal's visibility lists for `query`, asked again (up to 10 s) until `id` is among them. */
+export async function listedUntil(sys: TestSystem, query: string, id: string): Promise<string[]> {
+  let listed: string[] = [];
+  for (let i = 0; i < 50 && !listed.includes(id); i++) {
+    listed = [];
+    for await (const w of sys.client.workflow.list({ query })) listed.push(w.workflowId);
+    if (!listed.includes(id)) await new Promise((r) => setTimeout(r, 200));
+  }
+  return listed;
+}
+
 export function uniqueVillage(prefix = '测试'): { county: string; township: string; village: string } {
   const tag = randomBytes(3).toString('hex');
   const county = `${prefix}县${tag}`;

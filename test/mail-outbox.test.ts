@@ -1,4 +1,4 @@
-import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { reportDebtDispute, startTestSystem, uniqueVillage, type TestSystem } from './harness';
 
 /**
  * Mail is off the staff's path (workflows/mailroom.ts): an action answers once the register and audit are written,
@@ -16,14 +16,7 @@ afterAll(async () => {
 });
 
 async function openCase(where: ReturnType<typeof uniqueVillage>) {
-  const grid = await sys.user('grid_worker', where.village);
-  const med = await sys.user('mediator', where.village, { level: 'village' });
-  const created = await sys.call('POST', '/api/v1/mediations', {
-    token: grid.token,
-    body: { category: 'debt', summary: '借款到期未还引发争执', area: where.village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }] },
-  });
-  expect(created.status).toBe(201);
-  const id: string = created.body.id;
+  const { id, med } = await reportDebtDispute(sys, where);
   expect((await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med.token, body: {} })).status).toBe(200);
   return { id, med };
 }

@@ -3,7 +3,7 @@ import { createApp } from '../api/app';
 import { createPool } from '../platform/db';
 import { createLogger } from '../platform/logger';
 import { freePort } from '../platform/net';
-import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { listedUntil, startTestSystem, uniqueVillage, type TestSystem } from './harness';
 import { expectLegalEnd } from './law';
 
 /** The first vertical slice over HTTP, against the real Temporal dev server, PostgreSQL and SMTP. */
@@ -117,13 +117,7 @@ test('a grid worker reports a dispute; the village mediators are mailed; accept 
   expect(visit.body.finished).toBe(true);
   await sys.client.workflow.getHandle(id).result();
   const query = `PinganKind = 'mediation' AND PinganStatus = 'closed' AND PinganArea = '${where.township}'`;
-  let listed: string[] = [];
-  for (let i = 0; i < 50 && !listed.includes(id); i++) {
-    listed = [];
-    for await (const w of sys.client.workflow.list({ query })) listed.push(w.workflowId);
-    if (!listed.includes(id)) await new Promise((r) => setTimeout(r, 200));
-  }
-  expect(listed).toEqual([id]);
+  expect(await listedUntil(sys, query, id)).toEqual([id]);
   const cli = execFileSync(
     process.env.TEMPORAL_CLI_PATH!,
     ['workflow', 'list', '--address', sys.config.TEMPORAL_ADDRESS!, '--query', query, '--output', 'json'],

@@ -6,7 +6,7 @@ import { workflowBundle } from '../worker/worker';
 import type { Petition } from '../domain/petition';
 import { meetingState, meetingWorkflow, recordMinutes } from '../workflows/meeting';
 import { petitionState, weeklyReview } from '../workflows/petition';
-import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { reportDebtDispute, startTestSystem, uniqueVillage, type TestSystem } from './harness';
 import { HISTORIES_DIR as dir, replayCase } from './replay-helpers';
 
 /**
@@ -46,14 +46,7 @@ test('negative control: a history whose recorded commands differ from what the c
 });
 
 test('a fresh case from intake to agreement replays', async () => {
-  const where = uniqueVillage('回放');
-  const grid = await sys.user('grid_worker', where.village);
-  const med = await sys.user('mediator', where.village, { level: 'village' });
-  const created = await sys.call('POST', '/api/v1/mediations', {
-    token: grid.token,
-    body: { category: 'debt', summary: '借款到期未还引发争执', area: where.village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }] },
-  });
-  const id = created.body.id;
+  const { id, med } = await reportDebtDispute(sys, uniqueVillage('回放'));
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: 'x', parties: ['甲', '乙'] } }); // refused: 409
   await sys.call('POST', `/api/v1/mediations/${id}/accept`, { token: med.token, body: {} });
   await sys.call('POST', `/api/v1/mediations/${id}/agreement`, { token: med.token, body: { form: 'oral', terms: '分三期还清', parties: ['甲', '乙'] } });

@@ -1,5 +1,5 @@
 import { SA } from '../domain/search-attributes';
-import { startTestSystem, uniqueVillage, type TestSystem } from './harness';
+import { listedUntil, reportDebtDispute, startTestSystem, uniqueVillage, type TestSystem } from './harness';
 import { replayCase } from './replay-helpers';
 
 /**
@@ -29,14 +29,7 @@ async function upserts(id: string): Promise<string[][]> {
 
 test('a case publishes kind, area and category once, when it opens, and no search attribute at its transitions', async () => {
   const where = uniqueVillage('检索');
-  const grid = await sys.user('grid_worker', where.village);
-  const med = await sys.user('mediator', where.village, { level: 'village' });
-  const created = await sys.call('POST', '/api/v1/mediations', {
-    token: grid.token,
-    body: { category: 'debt', summary: '邻里排水纠纷', area: where.village, channel: 'grid', parties: [{ name: '甲', role: 'applicant' }, { name: '乙', role: 'respondent' }] },
-  });
-  expect(created.status).toBe(201);
-  const id: string = created.body.id;
+  const { id, med } = await reportDebtDispute(sys, where);
   const act = (action: string, body: object) => sys.call('POST', `/api/v1/mediations/${id}/${action}`, { token: med.token, body });
   expect((await act('accept', {})).status).toBe(200);
   expect((await act('sessions', { heldAt: '2026-03-02T10:00:00+08:00', summary: '双方陈述' })).status).toBe(200);
@@ -54,13 +47,7 @@ test('a case publishes kind, area and category once, when it opens, and no searc
 
   // The Temporal UI and CLI still find the case by the attributes it published.
   const query = `PinganKind = 'mediation' AND PinganArea = '${where.township}' AND PinganCategory = 'debt'`;
-  let listed: string[] = [];
-  for (let i = 0; i < 50 && !listed.includes(id); i++) {
-    listed = [];
-    for await (const w of sys.client.workflow.list({ query })) listed.push(w.workflowId);
-    if (!listed.includes(id)) await new Promise((r) => setTimeout(r, 200));
-  }
-  expect(listed).toEqual([id]);
+  expect(await listedUntil(sys, query, id)).toEqual([id]);
 
   await replayCase(sys, id, 'mediation-v8-attributes-at-opening');
 });
