@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SearchAttributeMode } from '../domain/search-attributes';
 import express from 'express';
-import type { Client } from '@temporalio/client';
 import { calendarHealth } from '../domain/calendar';
-import type { Policy } from '../domain/policy';
-import type { Db } from '../platform/db';
 import type { Logger } from '../platform/logger';
 import { findUserByToken } from '../platform/users';
 import { consoleRoutes } from './console';
@@ -17,26 +13,19 @@ import { noticeRoutes } from './notices';
 import { refuseUnstorablePath, refuseUnstorableText, requireJsonBody } from './input-guard';
 import { bodyLimits } from './body-limits';
 import { buildOpenApi } from './openapi';
-import { mountRoutes } from './route';
+import { mountRoutes, type RouteDeps } from './route';
 import { API_ROUTES } from './routes';
 
-export interface ApiDeps {
-  client: Client;
-  db: Db;
-  policy: Policy;
-  taskQueue: string;
+/** The API's dependencies: the staff routes' (client, database, policy, task queue, token lifetime, SEARCH_ATTRIBUTES), and: */
+export interface ApiDeps extends RouteDeps {
   logger: Logger;
   version: string;
   /** Express's `trust proxy` (platform/config.ts trustProxy): false unless TRUST_PROXY names the proxy. */
   trustProxy?: false | number | string;
   /** The clock of health checks (tests pin it); Date.now by default. */
   now?: () => number;
-  /** Days a member's token lives (TOKEN_TTL_DAYS); 90 by default. */
-  tokenTtlDays?: number;
   /** METRICS_TOKEN: who may scrape /metrics from elsewhere than this machine's loopback (api/metrics.ts). */
   metricsToken?: string;
-  /** SEARCH_ATTRIBUTES: how the cases this API starts publish their search attributes (domain/search-attributes.ts). */
-  searchAttributes?: SearchAttributeMode;
 }
 
 /** The longest a request waits for Temporal, a backstop: updates and queries have shorter bounds (platform/temporal.ts). */

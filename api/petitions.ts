@@ -1,4 +1,4 @@
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { z } from 'zod';
 import { actorRef, type Actor } from '../domain/actors';
 import { areaSegments } from '../domain/areas';

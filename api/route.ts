@@ -1,13 +1,10 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import type { Client } from '@temporalio/client';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Actor } from '../domain/actors';
-import type { Policy } from '../domain/policy';
-import type { SearchAttributeMode } from '../domain/search-attributes';
-import type { Db } from '../platform/db';
 import { accessOf, type Access } from './access';
 import { actorOf } from './auth';
+import type { ProcessDeps } from './cases';
 import { fromZod } from './errors';
 import { ErrorSchema } from './schemas';
 
@@ -19,16 +16,10 @@ import { ErrorSchema } from './schemas';
  */
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 
-/** What the handlers of the staff API use. */
-export interface RouteDeps {
-  client: Client;
-  db: Db;
-  policy: Policy;
-  taskQueue: string;
-  /** Days a member's token lives (TOKEN_TTL_DAYS). */
+/** What the handlers of the staff API use: what the processes start and act with, and the tokens' lifetime. */
+export interface RouteDeps extends ProcessDeps {
+  /** Days a member's token lives (TOKEN_TTL_DAYS); 90 by default. */
   tokenTtlDays?: number;
-  /** SEARCH_ATTRIBUTES (api/cases.ts ProcessDeps). */
-  searchAttributes?: SearchAttributeMode;
 }
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown, where = 'body'): z.infer<T> {

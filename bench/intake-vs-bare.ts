@@ -6,8 +6,8 @@ import { FrontComparison } from './front';
 
 /**
  * Intake through the API against a bare update-with-start writing one row by one activity, at 1 and 8 clients;
- * `--rounds=K` repeats the 8-client one, `--rounds1=K` the 1-client one (`--n1` intakes). Each round also measures the bare intake behind a minimal HTTP front against
- * itself (bench/front.ts).
+ * `--rounds=K` repeats the 8-client one, `--rounds1=K` the 1-client one (`--n1` intakes). Each round also measures
+ * the bare intake behind a minimal HTTP front against itself (bench/front.ts).
  */
 export const intake: Benchmark = {
   name: 'intake',
@@ -19,7 +19,7 @@ export const intake: Benchmark = {
     const front = new FrontComparison(api((await ctx.b.bareHttp()).url));
     const runs: Record<string, { clients: number; pingan: Driven; bare: Driven; cpuMsPerItem?: CpuPerItem; rounds: Rounds }> = {};
     for (const [clients, n] of [[1, num(ctx, 'n1', 30)], [8, num(ctx, 'n', 200)]] as const) {
-      // With --rounds=K the 8-client measurement is repeated K times (the median round stands for it).
+      // With --rounds=K (8 clients) or --rounds1=K (1 client) the measurement is repeated K times (the median round stands for it).
       const r = await inRounds(num(ctx, clients === 8 ? 'rounds' : 'rounds1', 1), async () => {
         // A short warm-up of both, so that neither pays for first connections and caches.
         for (let i = 0; i < 3; i++) {

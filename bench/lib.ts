@@ -210,8 +210,12 @@ export const spreadText = (x: Spread) => (x.each.length > 1 ? `${x.median} (${x.
  *  when K is even), which stands for the run. */
 export function summariseRounds<R extends { throughput: number; p50: number; p99: number }>(each: R[]) {
   const of = (pick: (e: R) => number) => spreadOf(each.map(pick));
-  const middle = [...each].sort((a, b) => a.throughput - b.throughput)[Math.floor((each.length - 1) / 2)];
-  return { throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle };
+  return { throughput: of((e) => e.throughput), p50: of((e) => e.p50), p99: of((e) => e.p99), middle: middleRound(each, (e) => e.throughput) };
+}
+
+/** The round whose ratio is the median one (the lower middle one when K is even): it stands for the run. */
+export function middleRound<R>(each: R[], ratioOf: (r: R) => number): R {
+  return [...each].sort((a, b) => ratioOf(a) - ratioOf(b))[Math.floor((each.length - 1) / 2)];
 }
 
 /**
@@ -294,18 +298,19 @@ export class Bench {
     return this.front;
   }
   /** An HTTP process on a free port; ready when it logs "API listening". */
-  private async httpProc(name: string, script: string, extra: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
-    const port = await freePort();
-    const proc = this.spawn(new Proc(name, script, this.env({ PORT: String(port), ...extra }), /API listening/, path.join(this.dir, `${name}.log`)));
-    await proc.ready;
-    return { proc, url: `http://127.0.0.1:${port}` };
+  private httpProc(name: string, script: string, extra: Record<string, string> = {}): Promise<{ proc: Proc; url: string }> {
+    return this.listening(name, script, this.env(extra), /API listening/, 'http');
   }
   /** A real SMTP server in a process of its own (bench/smtp-sink.ts) on a free port: it takes every message and keeps none. */
-  async smtpSink(): Promise<{ proc: Proc; url: string }> {
+  smtpSink(): Promise<{ proc: Proc; url: string }> {
+    return this.listening('smtp-sink', 'bench/smtp-sink.ts', {}, /SMTP listening/, 'smtp');
+  }
+  /** A process serving on a free port (PORT), ready when it logs `ready`; its URL with `scheme`. */
+  private async listening(name: string, script: string, env: Record<string, string>, ready: RegExp, scheme: string): Promise<{ proc: Proc; url: string }> {
     const port = await freePort();
-    const proc = this.spawn(new Proc('smtp-sink', 'bench/smtp-sink.ts', { PORT: String(port) }, /SMTP listening/, path.join(this.dir, 'smtp-sink.log')));
+    const proc = this.spawn(new Proc(name, script, { ...env, PORT: String(port) }, ready, path.join(this.dir, `${name}.log`)));
     await proc.ready;
-    return { proc, url: `smtp://127.0.0.1:${port}` };
+    return { proc, url: `${scheme}://127.0.0.1:${port}` };
   }
   async bareWorker(extra: Record<string, string> = {}): Promise<Proc> {
     return this.spawn(new Proc('bare-worker', 'bench/bare-worker.ts', this.env(extra), /worker running/, path.join(this.dir, 'bare-worker.log')));

@@ -24,8 +24,8 @@ export const SA = {
  *   per staff action on the dev server); status, deadlines and overdue are read from the register, the console and
  *   /metrics.
  */
-export type SearchAttributeMode = 'full' | 'opening';
-export const SEARCH_ATTRIBUTE_MODES: readonly SearchAttributeMode[] = ['full', 'opening'];
+export const SEARCH_ATTRIBUTE_MODES = ['full', 'opening'] as const;
+export type SearchAttributeMode = (typeof SEARCH_ATTRIBUTE_MODES)[number];
 export const OPENING_ATTRIBUTES: readonly string[] = [SA.kind.name, SA.area.name, SA.category.name];
 
 /** Name → type as the CLI's `--search-attribute Name=Type` and the operator service expect them. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { SEARCH_ATTRIBUTE_MODES } from '../domain/search-attributes';
 import path from 'node:path';
 import { z } from 'zod';
+import { SEARCH_ATTRIBUTE_MODES } from '../domain/search-attributes';
 
 /** Every setting is an environment variable, validated once at start-up. */
 const port = z.coerce.number().int().min(1).max(65535);
@@ -27,7 +27,7 @@ const EnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().optional(),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
-  SEARCH_ATTRIBUTES: z.enum(SEARCH_ATTRIBUTE_MODES as ['full', 'opening']).default('full'),
+  SEARCH_ATTRIBUTES: z.enum(SEARCH_ATTRIBUTE_MODES).default('full'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   MAIL_FROM: z.string().min(3).default('平安 Pingan <noreply@pingan.local>'),

@@ -1,4 +1,4 @@
-import { spreadOf } from '../../bench/lib';
+import { middleRound, spreadOf } from '../../bench/lib';
 
 /** Runs `count` calls of `fn` with `concurrency` in flight; the latency of each (ms) and the throughput. */
 export async function runConcurrently(
@@ -44,8 +44,7 @@ export function sideBySideFigures(n: number, bare: Measured, pingan: Measured) {
  * 2-core machine moves by ±0.15 and more).
  */
 export function roundsFigures(rounds: ReturnType<typeof sideBySideFigures>[]) {
-  const middle = [...rounds].sort((a, b) => a.throughputRatio - b.throughputRatio)[Math.floor((rounds.length - 1) / 2)];
-  return { ...middle, rounds: spreadOf(rounds.map((r) => r.throughputRatio)) };
+  return { ...middleRound(rounds, (r) => r.throughputRatio), rounds: spreadOf(rounds.map((r) => r.throughputRatio)) };
 }
 
 /** Round `r` of a side-by-side measurement: both sides in turn, bare first in even rounds and Pingan first in odd ones. */
